@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* cjson: canonical JSON (sorted keys, compact) for ids, and JSON file helpers */
+#ifndef PKGTOOL_CJSON_H
+#define PKGTOOL_CJSON_H
+
+#include <jansson.h>
+
+#include "sha256.h"
+
+/* returns a new string: v as canonical JSON (sorted keys, no spaces, UTF-8 kept) */
+char *cjson_dump(const json_t *v);
+/* SHA-256 hex of cjson_dump(v) */
+void cjson_sha256(const json_t *v, char hex[SHA256_HEX]);
+/* returns a new string: v as indented JSON with sorted keys and a final newline
+ * (the form of every JSON file pkgtool writes) */
+char *cjson_pretty(const json_t *v);
+/* load a JSON file; returns a new reference or NULL after printing
+ * "PATH:LINE:COL: what" through fail() */
+json_t *cjson_load(const char *path);
+/* write v to path with cjson_pretty through fs_write_atomic (or, with
+ * if_changed, fs_write_if_changed); as those */
+int cjson_write(const char *path, const json_t *v, int if_changed);
+
+/* borrowed string member of an object, or NULL when absent or not a string */
+const char *cjson_str(const json_t *obj, const char *key);
+
+#endif

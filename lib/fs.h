@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* fs: atomic writes, write-if-changed, directories, locks */
+#ifndef PKGTOOL_FS_H
+#define PKGTOOL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct buf;
+
+/* write data to path through path.tmp.PID, fsync, rename; 0 or -1 with a message */
+int fs_write_atomic(const char *path, const void *data, size_t len);
+/* like fs_write_atomic, but leave path (and its mtime) alone when it already holds
+ * exactly data; 1 written, 0 unchanged, -1 error with a message */
+int fs_write_if_changed(const char *path, const void *data, size_t len);
+/* read a whole file into b (appended); 0 or -1 with errno set (no message) */
+int fs_read(const char *path, struct buf *b);
+/* mkdir -p; 0 or -1 with a message */
+int fs_mkdirs(const char *path, mode_t mode);
+/* mkdir -p of the directory part of path; 0 or -1 with a message */
+int fs_mkparent(const char *path);
+/* rm -rf (does not follow symlinks); 0 or -1 with a message; a missing path is 0 */
+int fs_rmtree(const char *path);
+/* 1 when path exists (lstat), else 0 */
+int fs_exists(const char *path);
+/* 1 when path is a directory (stat), else 0 */
+int fs_isdir(const char *path);
+/* open (creating) path and take an flock: LOCK_SH or LOCK_EX, | LOCK_NB to try;
+ * returns the fd (close it to unlock), or -1 (errno EWOULDBLOCK when busy) */
+int fs_lock(const char *path, int how);
+/* fsync the directory holding path; 0 or -1 */
+int fs_sync_parent(const char *path);
+/* returns a new absolute, normalized path (the file need not exist: only the
+ * existing leading part is resolved with realpath) */
+char *fs_abspath(const char *path);
+/* returns a new string: the directory part of path ("." when none) */
+char *fs_dirname(const char *path);
+/* borrowed: the part after the last '/' */
+const char *fs_basename(const char *path);
+/* copy a regular file (mode kept); 0 or -1 with a message */
+int fs_copy_file(const char *src, const char *dst);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* sha256: SHA-256 (and SHA-1, for pkgpanda recipes) through OpenSSL EVP, as hex */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "sha256.h"
+#include "util.h"
+
+void
+hasher_init(struct hasher *h, enum hash_algo algo)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx)
+		fatal("out of memory");
+	if (!EVP_DigestInit_ex(ctx, algo == HASH_SHA1 ? EVP_sha1() : EVP_sha256(), NULL))
+		fatal("EVP_DigestInit_ex failed");
+	h->ctx = ctx;
+	h->algo = algo;
+}
+
+void
+hasher_update(struct hasher *h, const void *data, size_t len)
+{
+	if (!EVP_DigestUpdate(h->ctx, data, len))
+		fatal("EVP_DigestUpdate failed");
+}
+
+void
+hasher_final(struct hasher *h, char hex[SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	static const char digits[] = "0123456789abcdef";
+
+	if (!EVP_DigestFinal_ex(h->ctx, md, &n))
+		fatal("EVP_DigestFinal_ex failed");
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+	for (i = 0; i < n && i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * i] = '\0';
+}
+
+void
+sha256_hex(const void *data, size_t len, char hex[SHA256_HEX])
+{
+	struct hasher h;
+
+	hasher_init(&h, HASH_SHA256);
+	hasher_update(&h, data, len);
+	hasher_final(&h, hex);
+}
+
+int
+hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX])
+{
+	char tmp[65536];
+	struct hasher h;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	hasher_init(&h, algo);
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			hasher_final(&h, hex);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		hasher_update(&h, tmp, (size_t)n);
+	}
+	close(fd);
+	hasher_final(&h, hex);
+	return 0;
+}
+
+int
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return s[n] == '\0';
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* util: error reporting tiers and allocators that die on OOM */
+#ifndef PKGTOOL_UTIL_H
+#define PKGTOOL_UTIL_H
+
+#include <stddef.h>
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* set the "prog: sub" prefix used by fatal/fail/warnf; borrowed string */
+void util_set_prefix(const char *prefix);
+/* borrowed: the current prefix */
+const char *util_prefix(void);
+
+/* print "prefix: msg" (a trailing ':' appends strerror) and exit 1 */
+void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* print like fatal, then return -1, so callers can write `return fail(...)` */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* print "prefix: warning: msg" and go on */
+void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* print "prefix: msg" to stderr (informational, no "warning:") */
+void notef(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* returns a new string; dies on OOM */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* append item to a growable array of pointers; *len and *cap are updated */
+void xappend(void ***arr, size_t *len, size_t *cap, void *item);
+
+/* 1 if s starts with prefix / ends with suffix */
+int startswith(const char *s, const char *prefix);
+int endswith(const char *s, const char *suffix);
+
+/* write "stdout error" and exit 1 when stdout could not be flushed */
+void check_stdout(void);
+
+#endif

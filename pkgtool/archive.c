@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* archive: stub, to be written */
+#include "pkgtool.h"

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* manifest: loading the per-step JSON files pkggen writes (doc/manifests.md) */
+#include "cjson.h"
+#include "pkgtool.h"
+#include "util.h"
+
+json_t *
+manifest_load(const char *path)
+{
+	json_t *m = cjson_load(path);
+
+	if (m && !json_is_object(m)) {
+		fail("%s: not a manifest (expected a JSON object)", path);
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
+const char *
+manifest_str(json_t *m, const char *key)
+{
+	const char *s = cjson_str(m, key);
+
+	if (!s)
+		fail("manifest lacks the string '%s'", key);
+	return s;
+}

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* proc: stub, to be written */
+#include "pkgtool.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* store: stub, to be written */
+#include "pkgtool.h"
