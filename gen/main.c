@@ -1,1 +1,237 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT */
+/* pkggen: read recipes, resolve, write build.ninja and step manifests (SPEC §4) */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "gen.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: pkggen [-B BUILDDIR] [-R REPO]... [--store DIR] [--jobs N] INPUT...\n"
+	    "       pkggen --check INPUT...     validate only, write nothing\n"
+	    "       pkggen --graph INPUT...     print the package graph (Graphviz dot)\n"
+	    "\n"
+	    "INPUT is a package name (NAME, REPO.NAME, NAME:VARIANT) or a package directory.\n"
+	    "Repositories are searched in order: -R, then $PKGTOOL_REPOS (colon separated),\n"
+	    "then the builtin one. The store defaults to BUILDDIR/store ($PKGTOOL_STORE).\n"
+	    "Then run: ninja -C BUILDDIR [all|fetch|packages|activate|pkg/NAME]\n");
+}
+
+/* returns a new string: the directory holding this program */
+static char *
+selfdir(const char *argv0)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		return fs_dirname(buf);
+	}
+	char *abs = fs_abspath(argv0), *d = fs_dirname(abs);
+	free(abs);
+	return d;
+}
+
+/* returns a new string: DATA/sub from $PKGTOOL_DATADIR, the source tree, or PREFIX/share */
+static char *
+datadir(const char *self, const char *sub)
+{
+	const char *env = getenv("PKGTOOL_DATADIR");
+	char *p;
+
+	if (env && *env)
+		return xasprintf("%s/%s", env, sub);
+	p = xasprintf("%s/../%s", self, sub);
+	if (fs_isdir(p)) {
+		char *abs = fs_abspath(p);
+		free(p);
+		return abs;
+	}
+	free(p);
+	p = xasprintf("%s/../share/pkgtool/%s", self, sub);
+	char *abs = fs_abspath(p);
+	free(p);
+	return abs;
+}
+
+static const char *
+host_platform(void)
+{
+	static char buf[128];
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return "linux";
+	snprintf(buf, sizeof(buf), "linux-%s", !strcmp(u.machine, "arm64") ? "aarch64" : u.machine);
+	return buf;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"check", no_argument, NULL, 'c'},
+		{"graph", no_argument, NULL, 'g'},
+		{"store", required_argument, NULL, 's'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct gen g = {0};
+	const char *builddir = "build", *store = getenv("PKGTOOL_STORE");
+	const char **rflag = NULL;
+	size_t nr = 0, rcap = 0, i;
+	int check = 0, graph = 0, c, ret = 2;
+	char *self, *rules, *builtin, *pkgtool;
+	struct buf cmd = BUF_INIT;
+	long jobs = 0;
+
+	util_set_prefix("pkggen");
+	while ((c = getopt_long(argc, argv, "B:R:j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'B': builddir = optarg; break;
+		case 'R': xappend((void ***)&rflag, &nr, &rcap, optarg); break;
+		case 's': store = optarg; break;
+		case 'j':
+			jobs = strtol(optarg, NULL, 10);
+			if (jobs < 1 || jobs > 4096) {
+				fprintf(stderr, "pkggen: --jobs takes a number from 1 to 4096, not '%s'\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'c': check = 1; break;
+		case 'g': graph = 1; break;
+		case 'h': usage(stdout); check_stdout(); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "pkggen: no INPUT given; name a package, a package directory "
+		    "or a pipeline file\n");
+		usage(stderr);
+		return 2;
+	}
+
+	self = selfdir(argv[0]);
+	rules = datadir(self, "rules");
+	builtin = datadir(self, "repos/builtin");
+	pkgtool = xasprintf("%s/pkgtool", self);
+	g.platform = host_platform();
+	g.jobs = jobs ? (int)jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (g.jobs < 1)
+		g.jobs = 1;
+	g.builddir = fs_abspath_arena(&g.a, builddir);
+	g.store = store && *store ? fs_abspath_arena(&g.a, store) :
+	    arena_printf(&g.a, "%s/store", g.builddir);
+
+	/* repositories: -R, then $PKGTOOL_REPOS, then builtin */
+	for (i = 0; i < nr; i++) {
+		if (!fs_isdir(rflag[i])) {
+			fprintf(stderr, "pkggen: repository '%s' is not a directory\n", rflag[i]);
+			goto out;
+		}
+		repos_add(&g.a, &g.repos, rflag[i]);
+	}
+	if (getenv("PKGTOOL_REPOS")) {
+		char *list = xstrdup(getenv("PKGTOOL_REPOS")), *save = NULL, *tok;
+
+		for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+			if (!fs_isdir(tok)) {
+				fprintf(stderr, "pkggen: repository '%s' (from PKGTOOL_REPOS) is not a "
+				    "directory\n", tok);
+				free(list);
+				goto out;
+			}
+			repos_add(&g.a, &g.repos, tok);
+		}
+		free(list);
+	}
+	repos_add(&g.a, &g.repos, builtin);
+	for (i = 0; i < g.repos.len; i++)
+		gen_regen_input(&g, g.repos.v[i].dir);
+
+	/* the command that regenerates build.ninja, with every path absolute */
+	buf_puts(&cmd, "PKGTOOL_REPOS= PKGTOOL_STORE= ");
+	{
+		char *me = xasprintf("%s/pkggen", self);
+		shell_quote(&cmd, me);
+		free(me);
+	}
+	buf_puts(&cmd, " -B ");
+	shell_quote(&cmd, g.builddir);
+	buf_puts(&cmd, " --store ");
+	shell_quote(&cmd, g.store);
+	buf_printf(&cmd, " --jobs %d", g.jobs);
+	for (i = 0; i < g.repos.len; i++) {
+		if (!strcmp(g.repos.v[i].dir, builtin))
+			continue;
+		buf_puts(&cmd, " -R ");
+		shell_quote(&cmd, g.repos.v[i].dir);
+	}
+	for (i = (size_t)optind; i < (size_t)argc; i++) {
+		struct mark m = {NULL, 0, 0};
+		struct stat st;
+
+		buf_putc(&cmd, ' ');
+		if (strchr(argv[i], '/') || stat(argv[i], &st) == 0) {
+			char *abs = fs_abspath(argv[i]);
+			shell_quote(&cmd, abs);
+			free(abs);
+		} else {
+			shell_quote(&cmd, argv[i]);
+		}
+		resolve_input(&g, argv[i], m);
+	}
+	if (!g.d.errors)
+		resolve_finish(&g);
+	if (!g.d.errors)
+		id_compute(&g);
+	diag_print(&g.d);
+	if (g.d.errors) {
+		fprintf(stderr, "pkggen: %zu error%s; nothing written\n", g.d.errors,
+		    g.d.errors == 1 ? "" : "s");
+		goto out;
+	}
+	if (check) {
+		ret = 0;
+		goto out;
+	}
+	if (graph) {
+		graph_print(&g);
+		check_stdout();
+		ret = 0;
+		goto out;
+	}
+	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g) < 0 ||
+	    ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0) {
+		ret = 1;
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&cmd);
+	free(rflag);
+	free(self);
+	free(rules);
+	free(builtin);
+	free(pkgtool);
+	free(g.repos.v);
+	map_release(&g.pkgs);
+	map_release(&g.recipes);
+	map_release(&g.regen_seen);
+	diag_release(&g.d);
+	arena_free(&g.a);
+	return ret;
+}

@@ -1,2 +1,219 @@
 /* SPDX-License-Identifier: MIT */
-/* manifest: stub */
+/* manifest: the per-step JSON files under BUILDDIR/.pkggen (doc/manifests.md) */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cjson.h"
+#include "fs.h"
+#include "gen.h"
+#include "util.h"
+
+const char *
+manifest_fetch_key(struct gen *g, const struct source *s)
+{
+	if (s->type == SRC_URL)
+		return strcmp(s->algo, "sha256") ? arena_printf(&g->a, "%s-%s", s->algo, s->hash) :
+		    s->hash;
+	if (s->type == SRC_GIT)
+		return arena_printf(&g->a, "git-%s", s->commit);
+	return NULL;
+}
+
+const char *
+manifest_source_file(struct gen *g, const struct source *s)
+{
+	if (s->type == SRC_URL)
+		return arena_printf(&g->a, "%s/sources/%s/%s", g->store, s->algo, s->hash);
+	if (s->type == SRC_GIT)
+		return arena_printf(&g->a, "%s/sources/git/%s.tar", g->store, s->commit);
+	return s->path;
+}
+
+static const char *
+archive_of(struct gen *g, const struct pkg *p)
+{
+	return arena_printf(&g->a, "%s/pkgs/%s.tar.zst", g->store, p->id);
+}
+
+static void
+add_unique(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return;
+	json_array_append_new(arr, json_string(s));
+}
+
+static json_t *
+envmap(const struct recipe *r)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < r->nenv; i++)
+		json_object_set_new(o, r->env[i].key, json_string(r->env[i].val));
+	return o;
+}
+
+static int
+write(struct gen *g, const char *rel, json_t *m)
+{
+	char *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
+	int r = cjson_write(path, m, 1);
+
+	free(path);
+	json_decref(m);
+	return r < 0 ? -1 : 0;
+}
+
+static json_t *
+pkg_manifest(struct gen *g, struct pkg *p)
+{
+	const struct recipe *r = p->r;
+	json_t *m = json_object(), *srcs = json_array(), *patches = json_array(),
+	    *deps = json_array(), *closure = json_array();
+	struct map seen = {0};
+	size_t i;
+
+	json_object_set_new(m, "name", json_string(r->name));
+	json_object_set_new(m, "version", json_string(r->version));
+	json_object_set_new(m, "id", json_string(p->id));
+	json_object_set_new(m, "kind", json_string(r->kind));
+	json_object_set_new(m, "variant", r->variant ? json_string(r->variant) : json_null());
+	json_object_set_new(m, "recipe", json_string(r->file));
+	json_object_set_new(m, "pkgdir", json_string(r->dir));
+	json_object_set_new(m, "store", json_string(g->store));
+	json_object_set_new(m, "builddir", json_string(g->builddir));
+	json_object_set_new(m, "archive", json_string(archive_of(g, p)));
+	json_object_set_new(m, "jobs", json_integer(g->jobs));
+	json_object_set_new(m, "epoch", json_integer(315532800));
+	json_object_set_new(m, "build", json_string(r->build ? r->build : ""));
+	for (i = 0; i < r->nsources; i++) {
+		const struct source *s = &r->sources[i];
+		json_t *so = json_object();
+
+		json_object_set_new(so, "type", json_string(s->type == SRC_URL ? "url" :
+		    s->type == SRC_GIT ? "git" : "path"));
+		if (s->type == SRC_PATH)
+			json_object_set_new(so, "path", json_string(s->path));
+		else
+			json_object_set_new(so, "file", json_string(manifest_source_file(g, s)));
+		json_object_set_new(so, "name", json_string(s->name));
+		json_object_set_new(so, "extract", json_boolean(s->extract));
+		json_object_set_new(so, "strip", json_integer(s->strip));
+		json_array_append_new(srcs, so);
+	}
+	json_object_set_new(m, "sources", srcs);
+	for (i = 0; i < r->npatches; i++)
+		json_array_append_new(patches, json_string(r->patches[i]));
+	json_object_set_new(m, "patches", patches);
+	json_object_set_new(m, "env", envmap(r));
+	for (i = 0; i < p->ndeps; i++) {
+		json_t *d = json_object();
+
+		json_object_set_new(d, "name", json_string(p->deps[i]->r->name));
+		json_object_set_new(d, "id", json_string(p->deps[i]->id));
+		json_array_append_new(deps, d);
+	}
+	json_object_set_new(m, "depends", deps);
+	/* the direct dependencies, runtime first, each once */
+	for (i = 0; i < p->ndeps + p->nbdeps; i++) {
+		struct pkg *q = i < p->ndeps ? p->deps[i] : p->bdeps[i - p->ndeps];
+		json_t *d;
+
+		if (map_get(&seen, q->id))
+			continue;
+		map_put(&seen, q->id, q);
+		d = json_object();
+		json_object_set_new(d, "name", json_string(q->r->name));
+		json_object_set_new(d, "id", json_string(q->id));
+		json_object_set_new(d, "archive", json_string(archive_of(g, q)));
+		json_object_set_new(d, "env", envmap(q->r));
+		json_array_append_new(closure, d);
+	}
+	map_release(&seen);
+	json_object_set_new(m, "closure", closure);
+	return m;
+}
+
+int
+manifest_write_all(struct gen *g)
+{
+	json_t *fetches = json_object(), *act, *pkgs;
+	const char *key;
+	json_t *v;
+	size_t i, j;
+	int ret = 0;
+	char *dir;
+
+	dir = xasprintf("%s/.pkggen/fetch", g->builddir);
+	ret |= fs_mkdirs(dir, 0755);
+	free(dir);
+	dir = xasprintf("%s/.pkggen/pkg", g->builddir);
+	ret |= fs_mkdirs(dir, 0755);
+	free(dir);
+	if (ret)
+		return -1;
+
+	for (i = 0; i < g->norder; i++) {
+		struct pkg *p = g->order[i];
+
+		for (j = 0; j < p->r->nsources; j++) {
+			const struct source *s = &p->r->sources[j];
+			json_t *f;
+
+			if (s->type == SRC_PATH)
+				continue;
+			key = manifest_fetch_key(g, s);
+			f = json_object_get(fetches, key);
+			if (!f) {
+				f = json_object();
+				json_object_set_new(f, "type", json_string(s->type == SRC_URL ? "url" : "git"));
+				json_object_set_new(f, "urls", json_array());
+				json_object_set_new(f, "recipes", json_array());
+				json_object_set_new(f, "packages", json_array());
+				json_object_set_new(f, "store", json_string(g->store));
+				json_object_set_new(f, "dest", json_string(manifest_source_file(g, s)));
+				if (s->type == SRC_URL) {
+					json_object_set_new(f, "algo", json_string(s->algo));
+					json_object_set_new(f, "hash", json_string(s->hash));
+				} else {
+					json_object_set_new(f, "git", json_string(s->git));
+					json_object_set_new(f, "commit", json_string(s->commit));
+				}
+				json_object_set_new(fetches, key, f);
+			}
+			if (s->type == SRC_URL)
+				add_unique(json_object_get(f, "urls"), s->url);
+			add_unique(json_object_get(f, "recipes"), p->r->file);
+			add_unique(json_object_get(f, "packages"), p->r->name);
+		}
+		ret |= write(g, arena_printf(&g->a, "pkg/%s.json", p->id), pkg_manifest(g, p));
+	}
+	json_object_foreach(fetches, key, v)
+		ret |= write(g, arena_printf(&g->a, "fetch/%s.json", key), json_incref(v));
+	json_decref(fetches);
+
+	act = json_object();
+	pkgs = json_array();
+	for (i = 0; i < g->nactive; i++) {
+		struct pkg *p = g->active[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(p->r->name));
+		json_object_set_new(o, "version", json_string(p->r->version));
+		json_object_set_new(o, "id", json_string(p->id));
+		json_object_set_new(o, "archive", json_string(archive_of(g, p)));
+		json_array_append_new(pkgs, o);
+	}
+	json_object_set_new(act, "store", json_string(g->store));
+	json_object_set_new(act, "builddir", json_string(g->builddir));
+	json_object_set_new(act, "packages", pkgs);
+	ret |= write(g, "activate.json", act);
+	return ret ? -1 : 0;
+}

@@ -1,2 +1,192 @@
 /* SPDX-License-Identifier: MIT */
-/* ninja: stub */
+/* ninja: write build.ninja (SPEC §4, §5) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+#include "gen.h"
+#include "util.h"
+
+void
+ninja_escape_path(struct buf *b, const char *path)
+{
+	for (; *path; path++) {
+		if (*path == '$' || *path == ' ' || *path == ':')
+			buf_putc(b, '$');
+		buf_putc(b, *path);
+	}
+}
+
+void
+ninja_escape_value(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '$')
+			buf_putc(b, '$');
+		if (*s == '\n')
+			buf_puts(b, "$\n");
+		else
+			buf_putc(b, *s);
+	}
+}
+
+void
+shell_quote(struct buf *b, const char *s)
+{
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-+./=:,@%") == strlen(s)) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *s);
+	}
+	buf_putc(b, '\'');
+}
+
+/* a path as Ninja sees it: relative to the build dir when inside it */
+static void
+path(struct buf *b, struct gen *g, const char *p)
+{
+	size_t n = strlen(g->builddir);
+
+	if (!strncmp(p, g->builddir, n) && p[n] == '/')
+		p += n + 1;
+	ninja_escape_path(b, p);
+}
+
+static const char *
+archive(struct gen *g, const struct pkg *p)
+{
+	return arena_printf(&g->a, "%s/pkgs/%s.tar.zst", g->store, p->id);
+}
+
+int
+ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *rulesdir,
+    const char *regen_cmd)
+{
+	struct buf b = BUF_INIT, q = BUF_INIT;
+	struct map fetched = {0};
+	char *out;
+	size_t i, j;
+	int ret;
+
+	(void)pkggen;
+	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
+	    "ninja_required_version = 1.10\n\n");
+	shell_quote(&q, pkgtool);
+	buf_puts(&b, "pkgtool = ");
+	ninja_escape_value(&b, q.s);
+	buf_puts(&b, "\nregen_cmd = ");
+	ninja_escape_value(&b, regen_cmd);
+	buf_puts(&b, "\ninclude ");
+	ninja_escape_path(&b, rulesdir);
+	buf_puts(&b, "/pkgtool.ninja\n\n");
+
+	/* build.ninja re-runs pkggen when anything it read changes; a phony edge
+	 * per input keeps Ninja going (and regenerating) when one disappears */
+	buf_puts(&b, "build build.ninja: regen |");
+	for (i = 0; i < g->nregen; i++) {
+		buf_puts(&b, " $\n    ");
+		path(&b, g, g->regen[i]);
+	}
+	buf_puts(&b, "\n");
+	for (i = 0; i < g->nregen; i++) {
+		buf_puts(&b, "build ");
+		path(&b, g, g->regen[i]);
+		buf_puts(&b, ": phony\n");
+	}
+	buf_puts(&b, "\n");
+
+	for (i = 0; i < g->norder; i++) {
+		struct pkg *p = g->order[i];
+		const struct recipe *r = p->r;
+
+		for (j = 0; j < r->nsources; j++) {
+			const struct source *s = &r->sources[j];
+			const char *key = manifest_fetch_key(g, s);
+
+			if (!key || map_get(&fetched, key))
+				continue;
+			map_put(&fetched, key, (void *)key);
+			buf_puts(&b, "build ");
+			path(&b, g, manifest_source_file(g, s));
+			buf_printf(&b, ": fetch .pkggen/fetch/%s.json\n  name = ", key);
+			ninja_escape_value(&b, s->name);
+			buf_puts(&b, "\n");
+		}
+		buf_puts(&b, "build ");
+		path(&b, g, archive(g, p));
+		buf_printf(&b, ": build .pkggen/pkg/%s.json |", p->id);
+		for (j = 0; j < r->nsources; j++) {
+			const struct source *s = &r->sources[j];
+			size_t k;
+
+			if (s->type != SRC_PATH) {
+				buf_puts(&b, " $\n    ");
+				path(&b, g, manifest_source_file(g, s));
+				continue;
+			}
+			for (k = 0; k < s->nfiles; k++) {
+				buf_puts(&b, " $\n    ");
+				path(&b, g, s->files[k]);
+			}
+		}
+		for (j = 0; j < r->npatches; j++) {
+			buf_puts(&b, " $\n    ");
+			path(&b, g, r->patches[j]);
+		}
+		for (j = 0; j < p->ndeps + p->nbdeps; j++) {
+			buf_puts(&b, " $\n    ");
+			path(&b, g, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
+		}
+		buf_puts(&b, "\n  name = ");
+		ninja_escape_value(&b, p->id);
+		buf_puts(&b, "\nbuild pkg/");
+		ninja_escape_path(&b, r->name);
+		buf_puts(&b, ": phony ");
+		path(&b, g, archive(g, p));
+		buf_puts(&b, "\n\n");
+	}
+
+	buf_puts(&b, "build fetch: phony");
+	map_release(&fetched);
+	for (i = 0; i < g->norder; i++) {
+		for (j = 0; j < g->order[i]->r->nsources; j++) {
+			const struct source *s = &g->order[i]->r->sources[j];
+			const char *key = manifest_fetch_key(g, s);
+
+			if (!key || map_get(&fetched, key))
+				continue;
+			map_put(&fetched, key, (void *)key);
+			buf_puts(&b, " $\n    ");
+			path(&b, g, manifest_source_file(g, s));
+		}
+	}
+	map_release(&fetched);
+	buf_puts(&b, "\nbuild packages: phony");
+	for (i = 0; i < g->norder; i++) {
+		buf_puts(&b, " $\n    ");
+		path(&b, g, archive(g, g->order[i]));
+	}
+	buf_puts(&b, "\nbuild .pkggen/activate.stamp: activate .pkggen/activate.json |");
+	for (i = 0; i < g->nactive; i++) {
+		buf_puts(&b, " $\n    ");
+		path(&b, g, archive(g, g->active[i]));
+	}
+	buf_printf(&b, "\n  count = %zu\n", g->nactive);
+	buf_puts(&b, "build activate: phony .pkggen/activate.stamp\n"
+	    "build all: phony activate\n"
+	    "default all\n");
+
+	out = xasprintf("%s/build.ninja", g->builddir);
+	ret = fs_write_atomic(out, b.s, b.len);
+	free(out);
+	buf_release(&b);
+	buf_release(&q);
+	return ret;
+}

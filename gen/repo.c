@@ -1,2 +1,84 @@
 /* SPDX-License-Identifier: MIT */
-/* repo: stub */
+/* repo: package repositories, searched in order (SPEC §2) */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "gen.h"
+#include "util.h"
+
+void
+repos_add(struct arena *a, struct repos *r, const char *dir)
+{
+	char *abs = fs_abspath(dir);
+	size_t i;
+
+	for (i = 0; i < r->len; i++) {
+		if (!strcmp(r->v[i].dir, abs)) {
+			free(abs);
+			return;
+		}
+	}
+	if (r->len == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 4;
+		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
+	}
+	r->v[r->len].dir = arena_strdup(a, abs);
+	r->v[r->len].name = fs_basename_arena(a, abs);
+	r->len++;
+	free(abs);
+}
+
+const struct repo *
+repos_find(const struct repos *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->len; i++)
+		if (!strcmp(r->v[i].name, name))
+			return &r->v[i];
+	return NULL;
+}
+
+int
+repo_has(const struct repo *r, const char *name)
+{
+	char *p = xasprintf("%s/%s/package.yaml", r->dir, name);
+	int ok = access(p, F_OK) == 0;
+
+	free(p);
+	return ok;
+}
+
+const char **
+repos_all_names(struct arena *a, const struct repos *r, size_t *n)
+{
+	const char **v = NULL;
+	size_t len = 0, cap = 0, i;
+
+	for (i = 0; i < r->len; i++) {
+		DIR *d = opendir(r->v[i].dir);
+		struct dirent *e;
+
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				arena_append(a, (void ***)&v, &len, &cap, arena_strdup(a, e->d_name));
+		closedir(d);
+	}
+	*n = len;
+	return v;
+}
+
+const char *
+fs_abspath_arena(struct arena *a, const char *path)
+{
+	char *abs = fs_abspath(path);
+	const char *r = arena_strdup(a, abs);
+
+	free(abs);
+	return r;
+}

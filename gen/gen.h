@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* pkggen: private header, grouped by file */
+#ifndef PKGTOOL_GEN_H
+#define PKGTOOL_GEN_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "diag.h"
+#include "version.h"
+
+/* yaml.c: YAML files as trees of nodes that remember where they were written */
+enum ytype {
+	Y_SCALAR,
+	Y_SEQ,
+	Y_MAP,
+};
+
+struct ynode {
+	enum ytype type;
+	struct mark mark;
+	const char *str;	/* Y_SCALAR: the value */
+	int plain;	/* Y_SCALAR: written without quotes (so "null", "true" mean those) */
+	struct ynode **items;	/* Y_SEQ: the items; Y_MAP: key, value, key, value, ... */
+	size_t n;	/* number of pointers in items */
+};
+
+/* load path into the arena; NULL (with errors in d) when it cannot be read or
+ * parsed, or has duplicate keys. An empty file gives an empty map. */
+struct ynode *yaml_load(struct arena *a, struct diag *d, const char *path);
+/* borrowed: the value under key in a map, or NULL */
+struct ynode *ymap_get(const struct ynode *map, const char *key);
+/* "a string", "a list", "a mapping" */
+const char *ytype_name(const struct ynode *n);
+/* 1 when n is a plain scalar meaning null (null, ~, or empty) */
+int ynull(const struct ynode *n);
+
+/* suggest.c */
+/* borrowed: the candidate closest to word (edit distance at most 2, or a third
+ * of word's length), or NULL */
+const char *suggest(const char *word, const char *const *cands, size_t n);
+/* edit distance (Damerau: adjacent swaps count 1) */
+size_t edit_distance(const char *a, const char *b);
+
+/* map.c: string -> pointer hash map (keys borrowed) */
+struct map {
+	const char **keys;
+	void **vals;
+	size_t len, cap;
+};
+void *map_get(const struct map *m, const char *key);
+void map_put(struct map *m, const char *key, void *val);
+void map_release(struct map *m);
+
+/* recipe.c */
+enum src_type {
+	SRC_URL,
+	SRC_GIT,
+	SRC_PATH,
+};
+
+struct source {
+	enum src_type type;
+	struct mark mark;
+	const char *url;	/* SRC_URL, as written */
+	const char *algo;	/* SRC_URL: "sha256" or "sha1" */
+	const char *hash;	/* SRC_URL: lowercase hex */
+	const char *git, *commit;	/* SRC_GIT */
+	const char *path;	/* SRC_PATH: absolute */
+	const char *name;	/* file name in the source dir */
+	int extract, strip;
+	/* SRC_PATH, filled by id.c: content hash (a sorted walk over paths, modes
+	 * and bytes), and the files and dirs it read */
+	const char *content;
+	const char **files, **dirs;
+	size_t nfiles, ndirs, fcap, dcap;
+};
+
+struct depspec {
+	struct dep dep;
+	struct mark mark;
+	const char *text;
+	const char *variant;	/* NAME:VARIANT, or NULL */
+	const char *repo;	/* REPO.NAME, or NULL */
+};
+
+enum param_type {
+	P_STR,
+	P_INT,
+	P_FLOAT,
+	P_BOOL,
+	P_LIST,
+	P_SIZE,
+	P_PATH,
+};
+
+struct param {
+	const char *name;
+	enum param_type type;
+	struct ynode *def;	/* default, or NULL */
+	struct ynode *range;	/* [lo, hi], or NULL */
+	struct ynode *choices;	/* list, or NULL */
+	int required, secret;
+	const char **aliases;
+	size_t naliases;
+	const char *msg;
+	struct mark mark;
+};
+
+struct kv {
+	const char *key, *val;
+	struct mark mark;
+};
+
+struct recipe {
+	const char *file;	/* absolute path of package.yaml */
+	const char *dir;	/* absolute package directory */
+	const char *repo;	/* repository name (its directory's name) */
+	struct ynode *root;
+	const char *name, *version, *kind, *summary;
+	const char *variant;	/* NULL for the base recipe */
+	struct mark name_mark, version_mark;
+	struct depspec *depends, *build_depends;
+	size_t ndepends, nbuild_depends;
+	const char **platforms;
+	size_t nplatforms;
+	struct mark platforms_mark;
+	struct source *sources;
+	size_t nsources;
+	const char **patches;	/* absolute */
+	size_t npatches;
+	const char *build;
+	struct kv *env;
+	size_t nenv;
+	struct param *params;
+	size_t nparams;
+	struct kv *templates;	/* key = src (absolute), val = dest */
+	size_t ntemplates;
+	struct kv *lifecycle;
+	size_t nlifecycle;
+	const char *preload;
+	const char **requires_exec;
+	size_t nrequires_exec;
+	int mpi;
+	const char **variants;	/* names */
+	size_t nvariants;
+};
+
+/* parse and validate dir/package.yaml (repository repo); NULL with errors in d.
+ * variant selects NAME:VARIANT (its keys replace the base's); NULL = base. */
+struct recipe *recipe_load(struct arena *a, struct diag *d, const char *dir,
+    const char *repo, const char *variant);
+/* the names of a param type */
+const char *param_type_name(enum param_type t);
+
+/* returns an arena copy of fs_abspath(path) */
+const char *fs_abspath_arena(struct arena *a, const char *path);
+/* returns an arena copy of the last component of path */
+const char *fs_basename_arena(struct arena *a, const char *path);
+
+/* repo.c: repositories searched in order */
+struct repo {
+	const char *name;	/* the directory's name */
+	const char *dir;	/* absolute */
+};
+
+struct repos {
+	struct repo *v;
+	size_t len, cap;
+};
+
+void repos_add(struct arena *a, struct repos *r, const char *dir);
+/* borrowed: the repository called name, or NULL */
+const struct repo *repos_find(const struct repos *r, const char *name);
+/* 1 when repo holds a package directory called name */
+int repo_has(const struct repo *r, const char *name);
+/* every package name in every repository (for "did you mean"); arena-allocated */
+const char **repos_all_names(struct arena *a, const struct repos *r, size_t *n);
+
+/* resolve.c: from inputs to the closure, one version per name */
+struct pkg {
+	struct recipe *r;
+	const char *id;	/* NAME--VERSION--HASH12 */
+	const char *hash;	/* full sha256 of the id's canonical JSON */
+	struct pkg **deps;	/* runtime dependencies */
+	struct pkg **bdeps;	/* build_depends */
+	size_t ndeps, nbdeps, depcap, bdepcap;
+	struct pkg **closure;	/* present at build time, deps first */
+	size_t nclosure, closcap;
+	int mark;	/* traversal state */
+	int in_active;	/* already in g->active */
+	int input;	/* named on the command line or by a pipeline */
+};
+
+struct gen {
+	struct arena a;
+	struct diag d;
+	struct repos repos;
+	struct map pkgs;	/* name -> struct pkg * */
+	struct map recipes;	/* "dir\nvariant" -> struct recipe * (or NULL: failed) */
+	struct pkg **order;	/* every package, dependencies first */
+	size_t norder, ordcap;
+	struct pkg **inputs;
+	size_t ninputs, inpcap;
+	struct pkg **active;	/* the runtime closure of the inputs, deps first */
+	size_t nactive, actcap;
+	const char *builddir, *store;	/* absolute */
+	const char *platform;	/* linux-x86_64 */
+	int jobs;
+	/* files whose change must re-run pkggen */
+	const char **regen;
+	size_t nregen, regcap;
+	struct map regen_seen;
+};
+
+/* add a file or directory to the inputs of build.ninja's regeneration */
+void gen_regen_input(struct gen *g, const char *path);
+/* resolve one input (name, REPO.NAME, NAME:VARIANT, or package directory);
+ * errors go to g->d with mark m */
+void resolve_input(struct gen *g, const char *spec, struct mark m);
+/* after all inputs: cycle check, closures, the order */
+void resolve_finish(struct gen *g);
+
+/* id.c */
+/* compute every package's id in g->order */
+void id_compute(struct gen *g);
+
+/* ninja.c */
+/* append path escaped for a Ninja path ($, space, colon) */
+void ninja_escape_path(struct buf *b, const char *path);
+/* append s escaped for a Ninja variable value ($ only; newlines are an error) */
+void ninja_escape_value(struct buf *b, const char *s);
+/* append s quoted for /bin/sh */
+void shell_quote(struct buf *b, const char *s);
+/* write BUILDDIR/build.ninja (atomic); argv: the regeneration command line */
+int ninja_write(struct gen *g, const char *pkggen, const char *pkgtool,
+    const char *rulesdir, const char *regen_cmd);
+
+/* manifest.c */
+/* write every step manifest under BUILDDIR/.pkggen (write-if-changed); 0 or -1 */
+int manifest_write_all(struct gen *g);
+/* borrowed: the fetch key of a source (sha256 hex, or git-COMMIT), NULL for path */
+const char *manifest_fetch_key(struct gen *g, const struct source *s);
+/* arena string: where a fetched source is stored */
+const char *manifest_source_file(struct gen *g, const struct source *s);
+
+/* graph.c */
+/* print the package graph as Graphviz dot on stdout */
+void graph_print(struct gen *g);
+
+#endif
