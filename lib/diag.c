@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 #include "util.h"
@@ -47,13 +48,51 @@ diag_warning(struct diag *d, struct mark m, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-diag_print(const struct diag *d)
+/* messages of one file stay together, in the order files were first named,
+ * and within a file they follow the text; the sort is stable */
+static const struct diag *sorting;
+
+static size_t
+file_rank(const char *file)
 {
 	size_t i;
 
+	for (i = 0; i < sorting->len; i++) {
+		const char *f = sorting->msgs[i].mark.file;
+
+		if (f == file || (f && file && !strcmp(f, file)))
+			return i;
+	}
+	return 0;
+}
+
+static int
+cmpmsg(const void *pa, const void *pb)
+{
+	const struct diag_msg *a = &sorting->msgs[*(const size_t *)pa];
+	const struct diag_msg *b = &sorting->msgs[*(const size_t *)pb];
+	size_t fa = file_rank(a->mark.file), fb = file_rank(b->mark.file);
+
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
+	if (a->mark.line != b->mark.line)
+		return a->mark.line < b->mark.line ? -1 : 1;
+	if (a->mark.col != b->mark.col)
+		return a->mark.col < b->mark.col ? -1 : 1;
+	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+}
+
+void
+diag_print(const struct diag *d)
+{
+	size_t i, *idx = xcalloc(d->len, sizeof(*idx));
+
+	for (i = 0; i < d->len; i++)
+		idx[i] = i;
+	sorting = d;
+	qsort(idx, d->len, sizeof(*idx), cmpmsg);
 	for (i = 0; i < d->len; i++) {
-		const struct diag_msg *m = &d->msgs[i];
+		const struct diag_msg *m = &d->msgs[idx[i]];
 		const char *kind = m->warning ? "warning" : "error";
 
 		if (m->mark.file && m->mark.line)
@@ -64,6 +103,7 @@ diag_print(const struct diag *d)
 		else
 			fprintf(stderr, "%s: %s: %s\n", util_prefix(), kind, m->text);
 	}
+	free(idx);
 }
 
 void
