@@ -1,10 +1,842 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_fetch: stub, to be written */
+/* cmd_fetch: download one source (url or git), verify it, rename it into the store (SPEC §6) */
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* types and constants only: libcurl itself is opened with dlopen (see curl_load) */
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "cjson.h"
+#include "fs.h"
 #include "pkgtool.h"
+#include "sha256.h"
 #include "util.h"
+
+/* one fetch manifest (doc/manifests.md); strings are borrowed from the manifest */
+struct source {
+	int git;		/* type "git", else "url" */
+	const char *algo, *hash, *giturl, *commit, *store, *dest;
+	enum hash_algo halgo;
+	json_t *urls;
+	char key[SHA256_HEX + 8];	/* lock name: the hash, or git-COMMIT */
+	char *who;		/* "package zlib (recipe /x/package.yaml)", for messages */
+};
+
+/* a download in progress: a temp file, hashed as it is written */
+struct sink {
+	int fd;
+	struct hasher h;
+	long long bytes;
+	int err;		/* errno of a failed write, or 0 */
+};
+
+/* the temp file to remove when a signal (Ninja's ^C) ends us mid-download */
+static char tmp_path[PATH_MAX];
+
+static void
+on_signal(int sig)
+{
+	if (tmp_path[0])
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+tmp_track(const char *path)
+{
+	static int installed;
+
+	snprintf(tmp_path, sizeof(tmp_path), "%s", path ? path : "");
+	if (!installed && path) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+		installed = 1;
+	}
+}
+
+static int
+offline(void)
+{
+	const char *s = getenv("PKGTOOL_OFFLINE");
+
+	return s && *s && strcmp(s, "0") != 0;
+}
+
+/* returns a new string: the strings of a JSON array joined by ", " */
+static char *
+join(json_t *arr)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v))
+			buf_printf(&b, "%s%s", b.len ? ", " : "", json_string_value(v));
+	return buf_detach(&b);
+}
+
+static int
+lower_hex(const char *s, size_t n, char *out)
+{
+	size_t i;
+
+	if (!s || !is_hex(s, n))
+		return -1;
+	for (i = 0; i <= n; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+	return 0;
+}
+
+/* read and check the manifest's fields; 0, or -1 after a message (bad input) */
+static int
+source_init(struct source *src, json_t *m, const char *path)
+{
+	const char *type = cjson_str(m, "type");
+	char *pk, *rc;
+	char hex[SHA256_HEX];
+
+	src->store = cjson_str(m, "store");
+	src->dest = cjson_str(m, "dest");
+	if (!type || (strcmp(type, "url") && strcmp(type, "git")))
+		return fail("'type' must be \"url\" or \"git\" (%s)", path);
+	if (!src->store || src->store[0] != '/')
+		return fail("'store' must be an absolute path (%s)", path);
+	if (!src->dest || src->dest[0] != '/')
+		return fail("'dest' must be an absolute path (%s)", path);
+	src->git = !strcmp(type, "git");
+	if (src->git) {
+		src->giturl = cjson_str(m, "git");
+		src->commit = cjson_str(m, "commit");
+		if (!src->giturl || !*src->giturl)
+			return fail("a git source needs the string 'git' (%s)", path);
+		if (lower_hex(src->commit, 40, hex) < 0)
+			return fail("'commit' must be a full commit id of 40 hex digits, "
+			    "got '%s' (%s)", src->commit ? src->commit : "(none)", path);
+		snprintf(src->key, sizeof(src->key), "git-%s", hex);
+	} else {
+		src->algo = cjson_str(m, "algo");
+		src->hash = cjson_str(m, "hash");
+		src->urls = json_object_get(m, "urls");
+		if (!src->algo)
+			src->algo = "sha256";
+		if (!strcmp(src->algo, "sha256"))
+			src->halgo = HASH_SHA256;
+		else if (!strcmp(src->algo, "sha1"))
+			src->halgo = HASH_SHA1;
+		else
+			return fail("'algo' must be \"sha256\" or \"sha1\", got '%s' (%s)",
+			    src->algo, path);
+		if (lower_hex(src->hash, src->halgo == HASH_SHA1 ? 40 : 64, src->key) < 0)
+			return fail("'hash' must be %d hex digits for %s, got '%s' (%s)",
+			    src->halgo == HASH_SHA1 ? 40 : 64, src->algo,
+			    src->hash ? src->hash : "(none)", path);
+		if (!json_is_array(src->urls) || !json_array_size(src->urls))
+			return fail("'urls' must be a non-empty array (%s)", path);
+		for (size_t i = 0; i < json_array_size(src->urls); i++)
+			if (!json_is_string(json_array_get(src->urls, i)))
+				return fail("'urls' must hold strings (%s)", path);
+	}
+	pk = join(json_object_get(m, "packages"));
+	rc = join(json_object_get(m, "recipes"));
+	if (*pk && *rc)
+		src->who = xasprintf("%s %s (%s %s)", strchr(pk, ',') ? "packages" : "package",
+		    pk, strchr(rc, ',') ? "recipes" : "recipe", rc);
+	else if (*pk || *rc)
+		src->who = xasprintf("%s", *pk ? pk : rc);
+	else
+		src->who = xasprintf("%s", path);
+	free(pk);
+	free(rc);
+	return 0;
+}
+
+/* is dest already there and good? 1 yes, 0 no (absent, or removed when it
+ * does not match and rm is set), -1 error */
+static int
+cached(struct source *src, int rm)
+{
+	char got[SHA256_HEX];
+
+	if (src->git)
+		return fs_exists(src->dest);
+	if (hash_file(src->dest, src->halgo, got) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fail("read %s:", src->dest);
+	}
+	if (!strcmp(got, src->key))
+		return 1;
+	if (!rm)
+		return 0;
+	warnf("%s in the store does not match: expected %s %s, got %s; removing it and "
+	    "fetching again", src->dest, src->algo, src->key, got);
+	if (unlink(src->dest) < 0 && errno != ENOENT)
+		return fail("remove %s:", src->dest);
+	return 0;
+}
+
+static int
+sink_write(struct sink *s, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	hasher_update(&s->h, p, n);
+	s->bytes += (long long)n;
+	while (n) {
+		w = write(s->fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			s->err = errno;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* decode %XX in a file:// URL's path; returns a new string */
+static char *
+unescape(const char *s)
+{
+	struct buf b = BUF_INIT;
+	unsigned int c;
+
+	for (; *s; s++) {
+		if (s[0] == '%' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2]) && sscanf(s + 1, "%2x", &c) == 1) {
+			buf_putc(&b, (char)c);
+			s += 2;
+		} else {
+			buf_putc(&b, *s);
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* copy a local file (a plain path, or the path of a file:// URL) into s */
+static int
+fetch_local(const char *url, struct sink *s, struct buf *why)
+{
+	char tmp[65536], *path;
+	ssize_t n;
+	int fd, ret = -1;
+
+	if (startswith(url, "file://localhost/"))
+		url += strlen("file://localhost");
+	else if (startswith(url, "file://"))
+		url += strlen("file://");
+	if (url[0] != '/') {
+		buf_puts(why, "a file:// URL needs an absolute path (file:///PATH)");
+		return -1;
+	}
+	path = unescape(url);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(why, "open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_printf(why, "read %s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			ret = 0;
+			break;
+		}
+		if (sink_write(s, tmp, (size_t)n) < 0) {
+			buf_printf(why, "write to the store: %s", strerror(s->err));
+			break;
+		}
+	}
+	close(fd);
+out:
+	free(path);
+	return ret;
+}
+
+/* libcurl, opened on first use: linking it would slow every pkgtool start */
+static struct {
+	int state;		/* 0 not tried, 1 loaded, -1 failed */
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+} lc;
+
+/* store dlsym(dl, name) into the function pointer at fp (memcpy: ISO C has
+ * no cast from void * to a function pointer) */
+static int
+sym(void *dl, const char *name, void *fp, size_t size)
+{
+	void *p = dlsym(dl, name);
+
+	if (!p || size != sizeof(p))
+		return -1;
+	memcpy(fp, &p, size);
+	return 0;
+}
+
+static int
+curl_load(struct buf *why)
+{
+	static char err[512];
+	void *dl;
+
+	if (lc.state)
+		goto done;
+	lc.state = -1;
+	if (!(dl = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL))) {
+		snprintf(err, sizeof(err), "cannot load libcurl for http(s) (%s); install "
+		    "the Debian package libcurl4 (apt-get install libcurl4)", dlerror());
+		goto done;
+	}
+	if (sym(dl, "curl_global_init", &lc.global_init, sizeof(lc.global_init)) ||
+	    sym(dl, "curl_easy_init", &lc.easy_init, sizeof(lc.easy_init)) ||
+	    sym(dl, "curl_easy_setopt", &lc.easy_setopt, sizeof(lc.easy_setopt)) ||
+	    sym(dl, "curl_easy_perform", &lc.easy_perform, sizeof(lc.easy_perform)) ||
+	    sym(dl, "curl_easy_getinfo", &lc.easy_getinfo, sizeof(lc.easy_getinfo)) ||
+	    sym(dl, "curl_easy_strerror", &lc.easy_strerror, sizeof(lc.easy_strerror)) ||
+	    sym(dl, "curl_easy_cleanup", &lc.easy_cleanup, sizeof(lc.easy_cleanup))) {
+		snprintf(err, sizeof(err), "libcurl.so.4 lacks a function (%s); reinstall "
+		    "the Debian package libcurl4", dlerror());
+		goto done;
+	}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, sizeof(err), "curl_global_init failed");
+		goto done;
+	}
+	/* loaded until exit: libcurl and its TLS library do not support unloading */
+	lc.state = 1;
+done:
+	if (lc.state < 0)
+		buf_puts(why, err);
+	return lc.state > 0 ? 0 : -1;
+}
+
+static size_t
+curl_write(char *p, size_t size, size_t n, void *arg)
+{
+	return sink_write(arg, p, size * n) < 0 ? 0 : size * n;
+}
+
+static int
+fetch_http(const char *url, struct sink *s, struct buf *why)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode rc;
+	CURL *c;
+	long code = 0;
+
+	if (curl_load(why) < 0)
+		return -1;
+	if (!(c = lc.easy_init())) {
+		buf_puts(why, "curl_easy_init failed");
+		return -1;
+	}
+	lc.easy_setopt(c, CURLOPT_URL, url);
+	lc.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
+	lc.easy_setopt(c, CURLOPT_WRITEDATA, (void *)s);
+	lc.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	lc.easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	/* a redirect must not lead to file:// or other schemes (libcurl >= 7.85) */
+	lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* abort a transfer slower than 1 KiB/s for a minute */
+	lc.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	lc.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	lc.easy_setopt(c, CURLOPT_USERAGENT, "pkgtool");
+	lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = lc.easy_perform(c);
+	if (rc != CURLE_OK) {
+		lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		if (rc == CURLE_HTTP_RETURNED_ERROR && code)
+			buf_printf(why, "HTTP %ld", code);
+		else if (rc == CURLE_WRITE_ERROR && s->err)
+			buf_printf(why, "write to the store: %s", strerror(s->err));
+		else
+			buf_puts(why, errbuf[0] ? errbuf : lc.easy_strerror(rc));
+	}
+	lc.easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static int
+is_http(const char *url)
+{
+	return startswith(url, "http://") || startswith(url, "https://");
+}
+
+/* fetch url into a temp file and, when it verifies, rename it to dest.
+ * 0 done; -1 failed with the reason in why (mismatch set on a wrong hash) */
+static int
+try_url(struct source *src, const char *url, struct buf *why, int *mismatch)
+{
+	struct sink s = {-1, {NULL, HASH_SHA256}, 0, 0};
+	char got[SHA256_HEX], *tmp;
+	int r;
+
+	if (is_http(url) && offline()) {
+		buf_puts(why, "network use is forbidden by PKGTOOL_OFFLINE=1");
+		return -1;
+	}
+	if (!is_http(url) && !startswith(url, "file://") && url[0] != '/') {
+		buf_puts(why, "unsupported URL (expected http://, https://, file:// or an "
+		    "absolute path)");
+		return -1;
+	}
+	tmp = xasprintf("%s/tmp/fetch-%.16s-XXXXXX", src->store, src->key);
+	s.fd = mkostemp(tmp, O_CLOEXEC);
+	if (s.fd < 0) {
+		r = fail("create a temp file %s:", tmp);
+		free(tmp);
+		return r;
+	}
+	tmp_track(tmp);
+	hasher_init(&s.h, src->halgo);
+	r = is_http(url) ? fetch_http(url, &s, why) : fetch_local(url, &s, why);
+	hasher_final(&s.h, got);
+	if (r == 0 && strcmp(got, src->key)) {
+		buf_printf(why, "expected %s %s, got %s", src->algo, src->key, got);
+		*mismatch = 1;
+		r = -1;
+	}
+	/* from here on a failure is the store's, not the URL's: no reason in why */
+	if (r == 0 && (fchmod(s.fd, 0644) < 0 || fsync(s.fd) < 0))
+		r = fail("write %s:", tmp);
+	if (close(s.fd) < 0 && r == 0)
+		r = fail("write %s:", tmp);
+	if (r == 0 && rename(tmp, src->dest) < 0)
+		r = fail("rename %s to %s:", tmp, src->dest);
+	if (r < 0)
+		unlink(tmp);
+	else
+		fs_sync_parent(src->dest);
+	tmp_track(NULL);
+	if (r == 0 && is_http(url))
+		notef("fetched %s (%lld bytes)", url, s.bytes);
+	free(tmp);
+	return r;
+}
+
+/* try every URL (each mirror:// expanded) in order until one verifies */
+static int
+fetch_url(struct source *src)
+{
+	struct buf fails = BUF_INIT, bad = BUF_INIT, why = BUF_INIT;
+	int mismatch, blocked = 0, done = 0, ret = 0;
+	char **urls;
+	size_t i, j;
+
+	for (i = 0; !done && ret == 0 && i < json_array_size(src->urls); i++) {
+		const char *u = json_string_value(json_array_get(src->urls, i));
+
+		if (!(urls = mirror_expand(u))) {
+			buf_printf(&fails, "\n  %s: no such mirror (see above)", u);
+			continue;
+		}
+		for (j = 0; !done && urls[j]; j++) {
+			buf_reset(&why);
+			mismatch = 0;
+			if (try_url(src, urls[j], &why, &mismatch) == 0) {
+				done = 1;
+				break;
+			}
+			if (!why.len) {	/* a store error, already reported */
+				ret = -1;
+				break;
+			}
+			if (is_http(urls[j]) && offline())
+				blocked = 1;
+			buf_printf(&fails, "\n  %s: %s", urls[j], why.s);
+			if (strcmp(urls[j], u))
+				buf_printf(&fails, " (from %s)", u);
+			if (mismatch)
+				buf_printf(&bad, "%s%s: %s", bad.len ? "; " : "", urls[j], why.s);
+		}
+		mirror_free(urls);
+	}
+	if (done && bad.len)
+		warnf("%s: wrong content for %s: %s", src->dest, src->who, bad.s);
+	if (!done && ret == 0) {
+		ret = fail("no URL gave %s %s for %s (dest %s):%s%s", src->algo, src->key,
+		    src->who, src->dest, buf_str(&fails),
+		    blocked ? "\n  offline: run `ninja fetch` while online, or point "
+		    "PKGTOOL_MIRRORS at a file:// mirror (NAME=file:///PATH)" : "");
+	}
+	buf_release(&fails);
+	buf_release(&bad);
+	buf_release(&why);
+	return ret;
+}
+
+/* a git fetch in progress: a scratch directory under STORE/tmp */
+struct gitwork {
+	char *dir, *home, *repo, *logp;
+	int log;		/* git's stderr goes here */
+};
+
+/* git, without a shell, with an environment that ignores the user's and the
+ * system's git configuration; stdout to out (or the log), stderr to the log.
+ * Returns the wait status, or -1 after a message */
+static int
+git(struct gitwork *w, int out, const char *const *args)
+{
+	static const char *const pass[] = {
+		"PATH", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+		"all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY", "SSH_AUTH_SOCK",
+		"SSL_CERT_FILE", "SSL_CERT_DIR", "GIT_SSL_CAINFO",
+	};
+	char *env[LEN(pass) + 8], *argv[16];
+	posix_spawn_file_actions_t fa;
+	size_t i, n = 0;
+	pid_t pid;
+	int st, e;
+
+	for (i = 0; i < LEN(pass); i++)
+		if (getenv(pass[i]))
+			env[n++] = xasprintf("%s=%s", pass[i], getenv(pass[i]));
+	if (!getenv("PATH"))
+		env[n++] = xstrdup("PATH=/usr/local/bin:/usr/bin:/bin");
+	env[n++] = xasprintf("HOME=%s", w->home);
+	env[n++] = xstrdup("GIT_CONFIG_NOSYSTEM=1");
+	env[n++] = xstrdup("GIT_TERMINAL_PROMPT=0");
+	env[n++] = xstrdup("GIT_SSH_COMMAND=ssh -o BatchMode=yes");
+	env[n++] = xstrdup("LC_ALL=C");
+	env[n] = NULL;
+	argv[0] = (char *)"git";
+	for (i = 0; args[i] && i + 2 < LEN(argv); i++)
+		argv[i + 1] = (char *)args[i];
+	argv[i + 1] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : w->log, 1);
+	posix_spawn_file_actions_adddup2(&fa, w->log, 2);
+	e = posix_spawnp(&pid, "git", &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	if (e) {
+		errno = e;
+		return fail("run git (is the Debian package git installed?):");
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return fail("waitpid git:");
+	return st;
+}
+
+/* empty git's log before a new step */
+static int
+log_reset(struct gitwork *w)
+{
+	if (ftruncate(w->log, 0) < 0 || lseek(w->log, 0, SEEK_SET) < 0)
+		return fail("truncate %s:", w->logp);
+	return 0;
+}
+
+/* append the end of git's log to b, one indented line per line */
+static void
+log_tail(struct gitwork *w, struct buf *b)
+{
+	struct buf l = BUF_INIT;
+	const char *s;
+
+	if (fs_read(w->logp, &l) == 0) {
+		while (l.len && (l.s[l.len - 1] == '\n' || l.s[l.len - 1] == ' '))
+			l.s[--l.len] = '\0';
+		if (l.len) {
+			s = l.s + (l.len > 2000 ? l.len - 2000 : 0);
+			buf_puts(b, "; git said:");
+			for (; *s; s++) {
+				if (*s == '\n')
+					continue;
+				if (s == l.s || s[-1] == '\n')
+					buf_puts(b, "\n    ");
+				buf_putc(b, *s);
+			}
+		}
+	}
+	buf_release(&l);
+}
+
+static int
+is_local(const char *url)
+{
+	return url[0] == '/' || startswith(url, "file://");
+}
+
+/* fetch the commit from url into the bare repo; 0, or -1 with the reason in
+ * why (or with why empty after a message) */
+static int
+git_fetch(struct gitwork *w, const char *url, const char *commit, struct buf *why)
+{
+	char *obj = xasprintf("%s^{commit}", commit);
+	const char *shallow[] = {"-C", w->repo, "fetch", "-q", "--depth", "1", url, commit,
+	    NULL};
+	const char *full[] = {"-C", w->repo, "fetch", "-q", url,
+	    "+refs/heads/*:refs/fetched/heads/*", "+refs/tags/*:refs/fetched/tags/*", NULL};
+	const char *check[] = {"-C", w->repo, "cat-file", "-e", obj, NULL};
+	int st, ret = -1;
+
+	if (offline() && !is_local(url)) {
+		buf_puts(why, "network use is forbidden by PKGTOOL_OFFLINE=1");
+		goto out;
+	}
+	if (log_reset(w) < 0)
+		goto out;
+	/* a server may refuse a fetch by commit id: then fetch every branch and tag */
+	if ((st = git(w, -1, shallow)) < 0 || (st != 0 && (st = git(w, -1, full)) < 0))
+		goto out;
+	if (st != 0) {
+		buf_puts(why, "git fetch failed");
+		log_tail(w, why);
+		goto out;
+	}
+	if ((st = git(w, -1, check)) < 0)
+		goto out;
+	if (st != 0) {
+		buf_printf(why, "commit %s is not in this repository", commit);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(obj);
+	return ret;
+}
+
+/* write `git archive` of the fetched commit to dest, through a temp file;
+ * the tarball is the same bytes every time for a commit */
+static int
+git_archive(struct source *src, struct gitwork *w, const char *commit)
+{
+	const char *argv[] = {"-C", w->repo, "archive", "--format=tar", "--prefix=src/",
+	    commit, NULL};
+	struct buf why = BUF_INIT;
+	char *tmp;
+	int fd, st, ret = -1;
+
+	tmp = xasprintf("%s/tmp/git-%.12s-XXXXXX.tar", src->store, commit);
+	if ((fd = mkostemps(tmp, 4, O_CLOEXEC)) < 0) {
+		ret = fail("create a temp file %s:", tmp);
+		free(tmp);
+		return ret;
+	}
+	tmp_track(tmp);
+	if (log_reset(w) < 0 || (st = git(w, fd, argv)) < 0)
+		goto out;
+	if (st != 0) {
+		log_tail(w, &why);
+		fail("git archive %s failed (%s)%s", commit, src->who, buf_str(&why));
+		goto out;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		fail("write %s:", tmp);
+		goto out;
+	}
+	if (rename(tmp, src->dest) < 0) {
+		fail("rename %s to %s:", tmp, src->dest);
+		goto out;
+	}
+	fs_sync_parent(src->dest);
+	ret = 0;
+out:
+	close(fd);
+	if (ret < 0)
+		unlink(tmp);
+	tmp_track(NULL);
+	buf_release(&why);
+	free(tmp);
+	return ret;
+}
+
+/* git: fetch the pinned commit into a bare repository under STORE/tmp, then
+ * store its `git archive` */
+static int
+fetch_gitsrc(struct source *src)
+{
+	struct gitwork w = {NULL, NULL, NULL, NULL, -1};
+	struct buf fails = BUF_INIT, why = BUF_INIT;
+	const char *commit = src->key + 4, *init[] = {"init", "-q", "--bare", NULL, NULL};
+	char **urls = NULL;
+	int st, blocked = 0, ret = -1;
+	size_t j;
+
+	w.dir = xasprintf("%s/tmp/git-%.12s-XXXXXX", src->store, commit);
+	if (!mkdtemp(w.dir)) {
+		ret = fail("create a temp directory %s:", w.dir);
+		free(w.dir);
+		return ret;
+	}
+	w.home = xasprintf("%s/home", w.dir);
+	w.repo = xasprintf("%s/repo.git", w.dir);
+	w.logp = xasprintf("%s/git.log", w.dir);
+	if (mkdir(w.home, 0700) < 0) {
+		fail("mkdir %s:", w.home);
+		goto out;
+	}
+	if ((w.log = open(w.logp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		fail("create %s:", w.logp);
+		goto out;
+	}
+	init[3] = w.repo;
+	if ((st = git(&w, -1, init)) < 0)
+		goto out;
+	if (st != 0) {
+		log_tail(&w, &why);
+		fail("git init %s failed%s", w.repo, buf_str(&why));
+		goto out;
+	}
+	if (!(urls = mirror_expand(src->giturl)))
+		goto out;
+	for (j = 0; urls[j]; j++) {
+		buf_reset(&why);
+		if (git_fetch(&w, urls[j], commit, &why) == 0)
+			break;
+		if (!why.len)
+			goto out;
+		if (offline() && !is_local(urls[j]))
+			blocked = 1;
+		buf_printf(&fails, "\n  %s: %s", urls[j], why.s);
+	}
+	if (!urls[j]) {
+		fail("cannot fetch commit %s for %s (dest %s):%s%s", commit, src->who,
+		    src->dest, buf_str(&fails),
+		    blocked ? "\n  offline: run `ninja fetch` while online, or use a local "
+		    "clone (a path or file:// URL)" : "");
+		goto out;
+	}
+	ret = git_archive(src, &w, commit);
+out:
+	if (w.log >= 0)
+		close(w.log);
+	fs_rmtree(w.dir);
+	mirror_free(urls);
+	buf_release(&fails);
+	buf_release(&why);
+	free(w.logp);
+	free(w.repo);
+	free(w.home);
+	free(w.dir);
+	return ret;
+}
+
+/* STORE/{locks,tmp,sources/ALGO}/ */
+static int
+mkdirs(struct source *src)
+{
+	const char *sub[] = {"locks", "tmp", "sources/sha256", "sources/sha1", "sources/git"};
+	char *p;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < LEN(sub); i++) {
+		p = xasprintf("%s/%s", src->store, sub[i]);
+		r = fs_mkdirs(p, 0755);
+		free(p);
+	}
+	return r ? r : fs_mkparent(src->dest);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: pkgtool fetch MANIFEST\n\n"
+	    "Download the source a fetch manifest (.pkggen/fetch/KEY.json) names into\n"
+	    "the store, verify its hash, and rename it to the manifest's dest. A dest\n"
+	    "that already verifies is left untouched.\n\n"
+	    "environment:\n"
+	    "  PKGTOOL_MIRRORS  NAME=BASE [BASE...];...  bases for mirror://NAME/PATH\n"
+	    "  PKGTOOL_OFFLINE  1: no network (file:// URLs and paths still work)\n"
+	    "  PKGTOOL_APT_ETC  apt's directory for mirror://debian (default /etc/apt)\n");
+}
 
 int
 cmd_fetch(int argc, char **argv)
 {
-	return fail("not implemented yet");
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct source src;
+	json_t *m;
+	char *lock;
+	int c, r, fd = -1, ret;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		usage(stderr);
+		return 2;
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (!(m = manifest_load(argv[optind])))
+		return 2;
+	memset(&src, 0, sizeof(src));
+	if (source_init(&src, m, argv[optind]) < 0) {
+		ret = 2;
+		goto out;
+	}
+	/* the common case, with no lock and no directory created: Ninja ran us
+	 * because the manifest changed, but the source is already here */
+	if ((r = cached(&src, 0)) != 0) {
+		ret = r < 0 ? -1 : 0;
+		goto out;
+	}
+	if ((ret = mkdirs(&src)) < 0)
+		goto out;
+	lock = xasprintf("%s/locks/%s.lock", src.store, src.key);
+	fd = fs_lock(lock, LOCK_EX);
+	if (fd < 0)
+		ret = fail("lock %s:", lock);
+	free(lock);
+	if (ret < 0)
+		goto out;
+	/* another process may have fetched it while we waited */
+	if ((r = cached(&src, 1)) != 0) {
+		ret = r < 0 ? -1 : 0;
+		goto out;
+	}
+	ret = src.git ? fetch_gitsrc(&src) : fetch_url(&src);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(src.who);
+	json_decref(m);
+	return ret;
 }
