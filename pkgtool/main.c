@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
 	{"build",    cmd_build,    "build a package and pack it into the store"},
 	{"package",  cmd_package,  "pack a built package into the store"},
 	{"activate", cmd_activate, "switch the active set (atomic)"},
+	{"configure", cmd_configure, "render a pipeline entry's configuration"},
 };
 
 static void
