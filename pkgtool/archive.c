@@ -565,3 +565,43 @@ archive_is_extractable(const char *name)
 			return 1;
 	return 0;
 }
+
+int
+archive_read_member(const char *path, const char *member, struct buf *out)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	int r, ret = -1;
+
+	archive_read_support_format_all(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		fail("%s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae);
+		char tmp[65536];
+		la_ssize_t n;
+
+		if (startswith(name, "./"))
+			name += 2;
+		if (strcmp(name, member) != 0)
+			continue;
+		while ((n = archive_read_data(a, tmp, sizeof(tmp))) > 0)
+			buf_putn(out, tmp, (size_t)n);
+		if (n < 0) {
+			fail("%s: %s: %s", path, member, archive_error_string(a));
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (r == ARCHIVE_EOF)
+		fail("%s: no %s in the archive", path, member);
+	else
+		fail("%s: %s", path, archive_error_string(a));
+out:
+	archive_read_free(a);
+	return ret;
+}
