@@ -110,7 +110,8 @@ struct param {
 
 struct kv {
 	const char *key, *val;
-	struct mark mark;
+	struct mark mark;	/* of the key */
+	struct mark vmark;	/* of the value */
 };
 
 struct recipe {
@@ -156,8 +157,40 @@ const char *param_type_name(enum param_type t);
 
 /* returns an arena copy of fs_abspath(path) */
 const char *fs_abspath_arena(struct arena *a, const char *path);
+/* returns an arena copy of the directory part of path */
+const char *fs_dirname_arena(struct arena *a, const char *path);
 /* returns an arena copy of the last component of path */
 const char *fs_basename_arena(struct arena *a, const char *path);
+
+/* params.c: typed parameter values */
+#include <jansson.h>
+/* 0 when v fits type t (a list type takes a list), else -1 */
+int param_value_fits(const struct ynode *v, enum param_type t);
+/* the numeric value of an int, float or size scalar */
+double param_num(const struct ynode *v, enum param_type t);
+/* "a whole number", "a size like 512m or 4g", ... */
+const char *param_expect(enum param_type t);
+/* parse 512, 64k, 4g, 1.5gb into bytes; 0 or -1 */
+int param_parse_size(const char *s, long long *out);
+/* check v against p's type, range and choices; 0, or -1 with an error at v's
+ * mark naming who ("redis (entry cache)") */
+int param_check(struct diag *d, const struct param *p, const struct ynode *v, const char *who);
+/* returns a new reference: v as typed JSON (null when v is NULL) */
+json_t *param_json(const struct param *p, const struct ynode *v);
+/* v as {{name}} text: scalars as written, bools as true/false, lists space-separated */
+const char *param_text(struct arena *a, const struct param *p, const struct ynode *v);
+/* borrowed: r's parameter called name (or with that alias), or NULL */
+const struct param *param_find(const struct recipe *r, const char *name);
+
+/* vars.c: {{name}} references */
+struct gen;
+/* text with every {{name}} replaced from vars (name -> string); NULL, with
+ * an error at m for each undefined name, saying it is in what */
+const char *vars_render(struct gen *g, const struct map *vars, const char *text, struct mark m,
+    const char *what);
+/* check that every {{name}} in the file at path is defined; errors at the
+ * reference's own FILE:LINE:COL; 0 or -1 */
+int vars_check_file(struct gen *g, const struct map *vars, const char *path, const char *what);
 
 /* repo.c: repositories searched in order */
 struct repo {
@@ -193,6 +226,8 @@ struct pkg {
 	int input;	/* named on the command line or by a pipeline */
 };
 
+struct pipeline;
+
 struct gen {
 	struct arena a;
 	struct diag d;
@@ -208,6 +243,8 @@ struct gen {
 	const char *builddir, *store;	/* absolute */
 	const char *platform;	/* linux-x86_64 */
 	int jobs;
+	struct pipeline *pl;	/* the pipeline input, if any */
+	int ask;	/* --ask: prompt for missing required parameters */
 	/* files whose change must re-run pkggen */
 	const char **regen;
 	size_t nregen, regcap;
@@ -217,8 +254,8 @@ struct gen {
 /* add a file or directory to the inputs of build.ninja's regeneration */
 void gen_regen_input(struct gen *g, const char *path);
 /* resolve one input (name, REPO.NAME, NAME:VARIANT, or package directory);
- * errors go to g->d with mark m */
-void resolve_input(struct gen *g, const char *spec, struct mark m);
+ * the package, or NULL with errors in g->d at mark m */
+struct pkg *resolve_input(struct gen *g, const char *spec, struct mark m);
 /* after all inputs: cycle check, closures, the order */
 void resolve_finish(struct gen *g);
 
@@ -236,6 +273,30 @@ void shell_quote(struct buf *b, const char *s);
 /* write BUILDDIR/build.ninja (atomic); argv: the regeneration command line */
 int ninja_write(struct gen *g, const char *pkggen, const char *pkgtool,
     const char *rulesdir, const char *regen_cmd);
+
+/* append path as Ninja sees it: relative to the build dir when inside it */
+void ninja_path(struct buf *b, struct gen *g, const char *p);
+
+/* pipeline.c: pipelines (Jarvis format, extended) and sweeps (SPEC §3) */
+/* 1 when input names a pipeline: a .yaml/.yml file, or REPO.pipelines.NAME
+ * found in a repository; *path is then its absolute path (arena) */
+int pipeline_is_input(struct gen *g, const char *input, const char **path);
+/* load the pipeline (or sweep) at path and resolve its packages as inputs */
+void pipeline_load(struct gen *g, const char *path);
+/* check parameters, interceptors and after of every resolved entry (even
+ * when other inputs failed, so that all errors are reported at once) */
+void pipeline_check(struct gen *g);
+/* after ids are known: check {{names}} and build every run manifest in
+ * memory. Errors go to g->d. */
+void pipeline_prepare(struct gen *g);
+/* write the run manifests (write-if-changed); 0 or -1 */
+int pipeline_write(struct gen *g);
+/* append the pipeline's edges and targets to build.ninja */
+void pipeline_ninja(struct gen *g, struct buf *b);
+/* free what the pipeline holds outside the arena */
+void pipeline_release(struct gen *g);
+/* print the config menu of package spec (--list-params); 0, or 2 after errors */
+int pipeline_list_params(struct gen *g, const char *spec, int json);
 
 /* manifest.c */
 /* write every step manifest under BUILDDIR/.pkggen (write-if-changed); 0 or -1 */

@@ -20,8 +20,11 @@ usage(FILE *f)
 	    "usage: pkggen [-B BUILDDIR] [-R REPO]... [--store DIR] [--jobs N] INPUT...\n"
 	    "       pkggen --check INPUT...     validate only, write nothing\n"
 	    "       pkggen --graph INPUT...     print the package graph (Graphviz dot)\n"
+	    "       pkggen --list-params PKG [--json]   print a package's parameters\n"
 	    "\n"
-	    "INPUT is a package name (NAME, REPO.NAME, NAME:VARIANT) or a package directory.\n"
+	    "INPUT is a package name (NAME, REPO.NAME, NAME:VARIANT), a package directory,\n"
+	    "a pipeline or sweep file (.yaml), or REPO.pipelines.NAME. --ask prompts on a\n"
+	    "terminal for missing required parameters.\n"
 	    "Repositories are searched in order: -R, then $PKGTOOL_REPOS (colon separated),\n"
 	    "then the builtin one. The store defaults to BUILDDIR/store ($PKGTOOL_STORE).\n"
 	    "Then run: ninja -C BUILDDIR [all|fetch|packages|activate|pkg/NAME]\n");
@@ -85,6 +88,9 @@ main(int argc, char **argv)
 		{"graph", no_argument, NULL, 'g'},
 		{"store", required_argument, NULL, 's'},
 		{"jobs", required_argument, NULL, 'j'},
+		{"ask", no_argument, NULL, 'a'},
+		{"list-params", required_argument, NULL, 'l'},
+		{"json", no_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -92,7 +98,8 @@ main(int argc, char **argv)
 	const char *builddir = "build", *store = getenv("PKGTOOL_STORE");
 	const char **rflag = NULL;
 	size_t nr = 0, rcap = 0, i;
-	int check = 0, graph = 0, c, ret = 2;
+	int check = 0, graph = 0, json = 0, c, ret = 2;
+	const char *list_params = NULL;
 	char *self, *rules, *builtin, *pkgtool;
 	struct buf cmd = BUF_INIT;
 	long jobs = 0;
@@ -113,11 +120,14 @@ main(int argc, char **argv)
 			break;
 		case 'c': check = 1; break;
 		case 'g': graph = 1; break;
+		case 'a': g.ask = 1; break;
+		case 'l': list_params = optarg; break;
+		case 'J': json = 1; break;
 		case 'h': usage(stdout); check_stdout(); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !list_params) {
 		fprintf(stderr, "pkggen: no INPUT given; name a package, a package directory "
 		    "or a pipeline file\n");
 		usage(stderr);
@@ -162,6 +172,13 @@ main(int argc, char **argv)
 	for (i = 0; i < g.repos.len; i++)
 		gen_regen_input(&g, g.repos.v[i].dir);
 
+	if (list_params) {
+		ret = pipeline_list_params(&g, list_params, json);
+		if (ret == 0)
+			check_stdout();
+		goto out;
+	}
+
 	/* the command that regenerates build.ninja, with every path absolute */
 	buf_puts(&cmd, "PKGTOOL_REPOS= PKGTOOL_STORE= ");
 	{
@@ -192,12 +209,20 @@ main(int argc, char **argv)
 		} else {
 			shell_quote(&cmd, argv[i]);
 		}
-		resolve_input(&g, argv[i], m);
+		const char *plpath;
+
+		if (pipeline_is_input(&g, argv[i], &plpath))
+			pipeline_load(&g, plpath);
+		else
+			resolve_input(&g, argv[i], m);
 	}
+	pipeline_check(&g);
 	if (!g.d.errors)
 		resolve_finish(&g);
 	if (!g.d.errors)
 		id_compute(&g);
+	if (!g.d.errors)
+		pipeline_prepare(&g);
 	diag_print(&g.d);
 	if (g.d.errors) {
 		fprintf(stderr, "pkggen: %zu error%s; nothing written\n", g.d.errors,
@@ -215,12 +240,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g) < 0 ||
-	    ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0) {
+	    pipeline_write(&g) < 0 || ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0) {
 		ret = 1;
 		goto out;
 	}
 	ret = 0;
 out:
+	pipeline_release(&g);
 	buf_release(&cmd);
 	free(rflag);
 	free(self);

@@ -7,9 +7,8 @@
 #include "gen.h"
 #include "util.h"
 
-/* a path as Ninja sees it: relative to the build dir when inside it */
-static void
-path(struct buf *b, struct gen *g, const char *p)
+void
+ninja_path(struct buf *b, struct gen *g, const char *p)
 {
 	size_t n = strlen(g->builddir);
 
@@ -51,12 +50,12 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	buf_puts(&b, "build build.ninja: regen |");
 	for (i = 0; i < g->nregen; i++) {
 		buf_puts(&b, " $\n    ");
-		path(&b, g, g->regen[i]);
+		ninja_path(&b, g, g->regen[i]);
 	}
 	buf_puts(&b, "\n");
 	for (i = 0; i < g->nregen; i++) {
 		buf_puts(&b, "build ");
-		path(&b, g, g->regen[i]);
+		ninja_path(&b, g, g->regen[i]);
 		buf_puts(&b, ": phony\n");
 	}
 	buf_puts(&b, "\n");
@@ -73,13 +72,13 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 				continue;
 			map_put(&fetched, key, (void *)key);
 			buf_puts(&b, "build ");
-			path(&b, g, manifest_source_file(g, s));
+			ninja_path(&b, g, manifest_source_file(g, s));
 			buf_printf(&b, ": fetch .pkggen/fetch/%s.json\n  name = ", key);
 			ninja_escape_value(&b, s->name);
 			buf_puts(&b, "\n");
 		}
 		buf_puts(&b, "build ");
-		path(&b, g, archive(g, p));
+		ninja_path(&b, g, archive(g, p));
 		buf_printf(&b, ": build .pkggen/pkg/%s.json |", p->id);
 		for (j = 0; j < r->nsources; j++) {
 			const struct source *s = &r->sources[j];
@@ -87,28 +86,28 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 
 			if (s->type != SRC_PATH) {
 				buf_puts(&b, " $\n    ");
-				path(&b, g, manifest_source_file(g, s));
+				ninja_path(&b, g, manifest_source_file(g, s));
 				continue;
 			}
 			for (k = 0; k < s->nfiles; k++) {
 				buf_puts(&b, " $\n    ");
-				path(&b, g, s->files[k]);
+				ninja_path(&b, g, s->files[k]);
 			}
 		}
 		for (j = 0; j < r->npatches; j++) {
 			buf_puts(&b, " $\n    ");
-			path(&b, g, r->patches[j]);
+			ninja_path(&b, g, r->patches[j]);
 		}
 		for (j = 0; j < p->ndeps + p->nbdeps; j++) {
 			buf_puts(&b, " $\n    ");
-			path(&b, g, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
+			ninja_path(&b, g, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
 		}
 		buf_puts(&b, "\n  name = ");
 		ninja_escape_value(&b, p->id);
 		buf_puts(&b, "\nbuild pkg/");
 		ninja_escape_path(&b, r->name);
 		buf_puts(&b, ": phony ");
-		path(&b, g, archive(g, p));
+		ninja_path(&b, g, archive(g, p));
 		buf_puts(&b, "\n\n");
 	}
 
@@ -123,24 +122,26 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 				continue;
 			map_put(&fetched, key, (void *)key);
 			buf_puts(&b, " $\n    ");
-			path(&b, g, manifest_source_file(g, s));
+			ninja_path(&b, g, manifest_source_file(g, s));
 		}
 	}
 	map_release(&fetched);
 	buf_puts(&b, "\nbuild packages: phony");
 	for (i = 0; i < g->norder; i++) {
 		buf_puts(&b, " $\n    ");
-		path(&b, g, archive(g, g->order[i]));
+		ninja_path(&b, g, archive(g, g->order[i]));
 	}
 	buf_puts(&b, "\nbuild .pkggen/activate.stamp: activate .pkggen/activate.json |");
 	for (i = 0; i < g->nactive; i++) {
 		buf_puts(&b, " $\n    ");
-		path(&b, g, archive(g, g->active[i]));
+		ninja_path(&b, g, archive(g, g->active[i]));
 	}
 	buf_printf(&b, "\n  count = %zu\n", g->nactive);
 	buf_puts(&b, "build activate: phony .pkggen/activate.stamp\n"
 	    "build all: phony activate\n"
 	    "default all\n");
+	if (g->pl)
+		pipeline_ninja(g, &b);
 
 	out = xasprintf("%s/build.ninja", g->builddir);
 	ret = fs_write_atomic(out, b.s, b.len);

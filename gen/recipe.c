@@ -420,79 +420,6 @@ valid_envname(const char *s)
 	return 1;
 }
 
-static int
-parse_size(const char *s, long long *out)
-{
-	char *end;
-	double v;
-	long long mult = 1;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || v < 0)
-		return -1;
-	switch (tolower((unsigned char)*end)) {
-	case '\0': break;
-	case 'k': mult = 1LL << 10; end++; break;
-	case 'm': mult = 1LL << 20; end++; break;
-	case 'g': mult = 1LL << 30; end++; break;
-	case 't': mult = 1LL << 40; end++; break;
-	default: return -1;
-	}
-	if (tolower((unsigned char)*end) == 'b')
-		end++;
-	if (*end)
-		return -1;
-	*out = (long long)(v * (double)mult);
-	return 0;
-}
-
-/* 0 when scalar value v fits type t (a list type takes a list) */
-static int
-value_fits(const struct ynode *v, enum param_type t)
-{
-	long long x;
-	char *end;
-
-	if (t == P_LIST)
-		return v->type == Y_SEQ ? 0 : -1;
-	if (v->type != Y_SCALAR)
-		return -1;
-	switch (t) {
-	case P_INT: return parse_int(v->str, &x);
-	case P_FLOAT: errno = 0; strtod(v->str, &end); return *v->str && !*end && !errno ? 0 : -1;
-	case P_BOOL: return in_list(v->str, (const char *const[]){"true", "false", "yes", "no",
-	    "True", "False", "on", "off"}, 8) ? 0 : -1;
-	case P_SIZE: return parse_size(v->str, &x);
-	default: return 0;
-	}
-}
-
-static double
-numval(const struct ynode *v, enum param_type t)
-{
-	long long x = 0;
-
-	if (t == P_SIZE) {
-		parse_size(v->str, &x);
-		return (double)x;
-	}
-	return strtod(v->str, NULL);
-}
-
-static const char *
-type_expect(enum param_type t)
-{
-	switch (t) {
-	case P_INT: return "a whole number";
-	case P_FLOAT: return "a number";
-	case P_BOOL: return "true or false";
-	case P_LIST: return "a list";
-	case P_SIZE: return "a size like 512m or 4g";
-	default: return "a string";
-	}
-}
-
 static void
 parse_params(struct ctx *c, const struct ynode *n)
 {
@@ -555,11 +482,11 @@ parse_params(struct ctx *c, const struct ynode *n)
 			if (p->type != P_INT && p->type != P_FLOAT && p->type != P_SIZE) {
 				diag_error(c->d, v->mark, "'range' applies to int, float and size "
 				    "parameters, not %s", ptypes[p->type]);
-			} else if (v->type != Y_SEQ || v->n != 2 || value_fits(v->items[0], p->type) ||
-			    value_fits(v->items[1], p->type)) {
+			} else if (v->type != Y_SEQ || v->n != 2 || param_value_fits(v->items[0], p->type) ||
+			    param_value_fits(v->items[1], p->type)) {
 				diag_error(c->d, v->mark, "'range' must be [LOW, HIGH], each %s",
-				    type_expect(p->type));
-			} else if (numval(v->items[0], p->type) > numval(v->items[1], p->type)) {
+				    param_expect(p->type));
+			} else if (param_num(v->items[0], p->type) > param_num(v->items[1], p->type)) {
 				diag_error(c->d, v->mark, "'range' [%s, %s] is empty: LOW is above HIGH",
 				    v->items[0]->str, v->items[1]->str);
 			} else {
@@ -571,22 +498,22 @@ parse_params(struct ctx *c, const struct ynode *n)
 				diag_error(c->d, v->mark, "'choices' must be a non-empty list");
 			} else {
 				for (j = 0; j < v->n; j++)
-					if (value_fits(v->items[j], p->type))
+					if (param_value_fits(v->items[j], p->type))
 						diag_error(c->d, v->items[j]->mark, "choice '%s' is not %s",
 						    v->items[j]->type == Y_SCALAR ? v->items[j]->str : "(a list)",
-						    type_expect(p->type));
+						    param_expect(p->type));
 				p->choices = (struct ynode *)v;
 			}
 		}
 		if ((v = ymap_get(it, "default")) && !ynull(v)) {
-			if (value_fits(v, p->type)) {
+			if (param_value_fits(v, p->type)) {
 				diag_error(c->d, v->mark, "default '%s' of parameter '%s' is not %s",
 				    v->type == Y_SCALAR ? v->str : ytype_name(v), p->name,
-				    type_expect(p->type));
+				    param_expect(p->type));
 			} else {
 				p->def = (struct ynode *)v;
-				if (p->range && (numval(v, p->type) < numval(p->range->items[0], p->type) ||
-				    numval(v, p->type) > numval(p->range->items[1], p->type)))
+				if (p->range && (param_num(v, p->type) < param_num(p->range->items[0], p->type) ||
+				    param_num(v, p->type) > param_num(p->range->items[1], p->type)))
 					diag_error(c->d, v->mark, "default %s of parameter '%s' is outside "
 					    "its range [%s, %s]", v->str, p->name, p->range->items[0]->str,
 					    p->range->items[1]->str);
@@ -631,6 +558,7 @@ parse_strmap(struct ctx *c, const struct ynode *n, const char *key, const char *
 		v[*len].key = k->str;
 		v[*len].val = val->str;
 		v[*len].mark = k->mark;
+		v[*len].vmark = val->mark;
 		(*len)++;
 	}
 	return v;
@@ -718,7 +646,8 @@ parse_body(struct ctx *c)
 				if (!(kv->key = pkgfile(c, src, "template", 0)))
 					continue;
 				kv->val = dest->str;
-				kv->mark = t->mark;
+				kv->mark = src->mark;
+				kv->vmark = dest->mark;
 				r->ntemplates++;
 			}
 		}

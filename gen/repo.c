@@ -82,3 +82,13 @@ fs_abspath_arena(struct arena *a, const char *path)
 	free(abs);
 	return r;
 }
+
+const char *
+fs_dirname_arena(struct arena *a, const char *path)
+{
+	char *d = fs_dirname(path);
+	const char *r = arena_strdup(a, d);
+
+	free(d);
+	return r;
+}

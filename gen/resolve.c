@@ -60,9 +60,9 @@ platform_ok(struct gen *g, const struct recipe *r)
 }
 
 static const char *
-who(const struct pkg *from)
+who(const struct pkg *from, struct mark m)
 {
-	return from ? from->r->name : "the command line";
+	return from ? from->r->name : m.file ? "the pipeline" : "the command line";
 }
 
 static struct pkg *choose(struct gen *g, const struct depspec *ds, struct pkg *from);
@@ -98,10 +98,10 @@ unknown_package(struct gen *g, const struct depspec *ds, struct pkg *from)
 		buf_printf(&b, "%s%s", i ? ", " : "", g->repos.v[i].dir);
 	if (s)
 		diag_error(&g->d, ds->mark, "unknown package '%s' (needed by %s); did you mean '%s'?",
-		    ds->dep.name, who(from), s);
+		    ds->dep.name, who(from, ds->mark), s);
 	else
 		diag_error(&g->d, ds->mark, "unknown package '%s' (needed by %s); searched %s",
-		    ds->dep.name, who(from), b.s ? b.s : "no repositories");
+		    ds->dep.name, who(from, ds->mark), b.s ? b.s : "no repositories");
 	buf_release(&b);
 }
 
@@ -127,7 +127,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			    p->r->variant ? ":" : "", p->r->variant ? p->r->variant : "");
 		else if (!dep_match(&ds->dep, p->r->version))
 			diag_error(&g->d, ds->mark, "unsatisfiable: %s needs '%s', but %s %s is chosen "
-			    "(%s:%d:%d); only one version of a name can be in a build", who(from), want,
+			    "(%s:%d:%d); only one version of a name can be in a build", who(from, ds->mark), want,
 			    name, p->r->version, p->r->file, p->r->version_mark.line,
 			    p->r->version_mark.col);
 		else if (ds->repo && strcmp(ds->repo, p->r->repo))
@@ -162,7 +162,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			char *want = dep_str(&ds->dep);
 
 			diag_error(&g->d, ds->mark, "unsatisfiable: %s needs '%s', but the repositories "
-			    "hold only %s", who(from), want, found.s);
+			    "hold only %s", who(from, ds->mark), want, found.s);
 			free(want);
 		} else if (ds->repo && !repos_find(&g->repos, ds->repo)) {
 			diag_error(&g->d, ds->mark, "unknown repository '%s' in '%s'", ds->repo, ds->text);
@@ -242,7 +242,7 @@ parse_spec(struct gen *g, const char *spec, struct mark m, struct depspec *ds)
 	return 0;
 }
 
-void
+struct pkg *
 resolve_input(struct gen *g, const char *spec, struct mark m)
 {
 	struct depspec *ds = arena_alloc(&g->a, sizeof(*ds));
@@ -259,7 +259,7 @@ resolve_input(struct gen *g, const char *spec, struct mark m)
 			diag_error(&g->d, m, "'%s' is not a package directory (no package.yaml in %s)",
 			    spec, abs);
 			free(abs);
-			return;
+			return NULL;
 		}
 		parent = fs_dirname(abs);
 		repos_add(&g->a, &g->repos, parent);
@@ -279,12 +279,13 @@ resolve_input(struct gen *g, const char *spec, struct mark m)
 		free(abs);
 	}
 	if (parse_spec(g, spec, m, ds) < 0)
-		return;
+		return NULL;
 	p = choose(g, ds, NULL);
 	if (p && !p->input) {
 		p->input = 1;
 		append(g, &g->inputs, &g->ninputs, &g->inpcap, p);
 	}
+	return p;
 }
 
 /* the recipe entry by which p depends on q, for error marks */
