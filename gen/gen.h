@@ -22,6 +22,7 @@ struct ynode {
 	struct mark mark;
 	const char *str;	/* Y_SCALAR: the value */
 	int plain;	/* Y_SCALAR: written without quotes (so "null", "true" mean those) */
+	int block;	/* Y_SCALAR: a | or > block; its text starts on the next line */
 	struct ynode **items;	/* Y_SEQ: the items; Y_MAP: key, value, key, value, ... */
 	size_t n;	/* number of pointers in items */
 };
@@ -112,6 +113,7 @@ struct kv {
 	const char *key, *val;
 	struct mark mark;	/* of the key */
 	struct mark vmark;	/* of the value */
+	int block;	/* the value is a | or > block */
 };
 
 struct recipe {
@@ -188,6 +190,10 @@ struct gen;
  * an error at m for each undefined name, saying it is in what */
 const char *vars_render(struct gen *g, const struct map *vars, const char *text, struct mark m,
     const char *what);
+/* vars_render for a YAML value at m; block: it is a | or > block, so that
+ * errors point at the reference's own line and column */
+const char *vars_render_at(struct gen *g, const struct map *vars, const char *text, struct mark m,
+    int block, const char *what);
 /* check that every {{name}} in the file at path is defined; errors at the
  * reference's own FILE:LINE:COL; 0 or -1 */
 int vars_check_file(struct gen *g, const struct map *vars, const char *path, const char *what);
@@ -221,6 +227,8 @@ struct pkg {
 	size_t ndeps, nbdeps, depcap, bdepcap;
 	struct pkg **closure;	/* present at build time, deps first */
 	size_t nclosure, closcap;
+	const struct depspec *chosen_by;	/* the request that chose it */
+	const char *chooser;	/* who made it (a package name), or NULL */
 	int mark;	/* traversal state */
 	int in_active;	/* already in g->active */
 	int input;	/* named on the command line or by a pipeline */

@@ -225,7 +225,8 @@ parse_entry(struct gen *g, struct pipeline *pl, const struct ynode *n, int inter
 	}
 	if (find_entry(pl, e->name)) {
 		diag_error(&g->d, v ? v->mark : e->type_mark, "pkg_name '%s' is used twice in the "
-		    "pipeline; give one of them another pkg_name", e->name);
+		    "pipeline (first at line %d); give one of them another pkg_name", e->name,
+		    find_entry(pl, e->name)->mark.line);
 		return;
 	}
 	for (i = 0; i < n->n; i += 2) {
@@ -341,6 +342,7 @@ load_env(struct gen *g, struct pipeline *pl, const struct ynode *n)
 		pl->env[pl->nenv].val = v->str;
 		pl->env[pl->nenv].mark = k->mark;
 		pl->env[pl->nenv].vmark = v->mark;
+		pl->env[pl->nenv].block = v->block;
 		pl->nenv++;
 	}
 }
@@ -695,8 +697,10 @@ ask(struct gen *g, const struct entry *e, const struct param *p)
 
 		fprintf(stderr, "%s.%s (%s%s%s): ", e->name, p->name, param_type_name(p->type),
 		    p->msg ? ", " : "", p->msg ? p->msg : "");
-		if (!fgets(line, sizeof(line), stdin))
+		if (!fgets(line, sizeof(line), stdin)) {
+			fputc('\n', stderr);
 			return NULL;
+		}
 		line[strcspn(line, "\n")] = '\0';
 		v = arena_alloc(&g->a, sizeof(*v));
 		v->type = Y_SCALAR;
@@ -780,8 +784,8 @@ check_params(struct gen *g, struct pipeline *pl, struct entry *e)
 	}
 	if (missing.len)
 		diag_error(&g->d, e->mark, "%s is missing required parameters: %s; give them in the "
-		    "pipeline%s", who(g, e), missing.s, g->ask ? " (--ask needs a terminal)" :
-		    ", or run pkggen --ask on a terminal");
+		    "pipeline%s", who(g, e), missing.s, !g->ask ? ", or run pkggen --ask on a "
+		    "terminal" : isatty(0) ? "" : " (--ask needs a terminal)");
 	buf_release(&missing);
 }
 
@@ -928,7 +932,7 @@ rendered_map(struct gen *g, const struct map *vars, const struct kv *kv, size_t 
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const char *s = vars_render(g, vars, kv[i].val, kv[i].vmark,
+		const char *s = vars_render_at(g, vars, kv[i].val, kv[i].vmark, kv[i].block,
 		    arena_printf(&g->a, "%s %s", what, kv[i].key));
 
 		json_object_set_new(o, kv[i].key, json_string(s ? s : ""));
@@ -986,8 +990,9 @@ run_manifest(struct gen *g, struct pipeline *pl, const struct point *pt, struct 
 
 		for (j = 0; j < r->nlifecycle; j++)
 			if (!strcmp(r->lifecycle[j].key, lifecycle_keys[i]))
-				s = vars_render(g, vars, r->lifecycle[j].val, r->lifecycle[j].vmark,
-				    arena_printf(&g->a, "lifecycle.%s", lifecycle_keys[i]));
+				s = vars_render_at(g, vars, r->lifecycle[j].val, r->lifecycle[j].vmark,
+				    r->lifecycle[j].block, arena_printf(&g->a, "lifecycle.%s",
+				    lifecycle_keys[i]));
 		json_object_set_new(life, lifecycle_keys[i], s ? json_string(s) : json_null());
 	}
 	for (i = 0; i < e->nicpts; i++) {
@@ -1098,6 +1103,49 @@ prepare_point(struct gen *g, struct pipeline *pl, const struct point *pt)
 	}
 }
 
+static void
+check_sweep_vars(struct gen *g, struct pipeline *pl)
+{
+	const char **names = arena_alloc(&g->a, (pl->npkgs + 1) * sizeof(*names));
+	size_t i, j;
+
+	for (i = 0; i < pl->npkgs; i++)
+		names[i] = pl->pkgs[i]->name;
+	for (i = 0; pl->vars && i < pl->vars->n; i += 2) {
+		const struct ynode *k = pl->vars->items[i];
+		const char *dot = strchr(k->str, '.'), *ename, *s;
+		const struct entry *e;
+
+		if (!dot)
+			continue;	/* said in load_sweep */
+		ename = arena_strndup(&g->a, k->str, (size_t)(dot - k->str));
+		e = find_entry(pl, ename);
+		if (!e || e->interceptor) {
+			s = suggest(ename, names, pl->npkgs);
+			diag_error(&g->d, k->mark, "sweep variable '%s' names no entry of pkgs:%s%s%s",
+			    k->str, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+			continue;
+		}
+		if (!e->pkg)
+			continue;
+		if (!param_find(e->pkg->r, dot + 1)) {
+			const struct recipe *r = e->pkg->r;
+			const char **pn = arena_alloc(&g->a, (r->nparams + 1) * sizeof(*pn));
+
+			for (j = 0; j < r->nparams; j++)
+				pn[j] = r->params[j].name;
+			s = suggest(dot + 1, pn, r->nparams);
+			diag_error(&g->d, k->mark, "unknown parameter '%s' for %s%s%s%s", dot + 1,
+			    who(g, e), s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+			continue;
+		}
+		/* every value must fit the parameter */
+		for (j = 0; pl->vars->items[i + 1]->type == Y_SEQ && j < pl->vars->items[i + 1]->n; j++)
+			param_check(&g->d, param_find(e->pkg->r, dot + 1), pl->vars->items[i + 1]->items[j],
+			    who(g, e));
+	}
+}
+
 void
 pipeline_check(struct gen *g)
 {
@@ -1106,6 +1154,7 @@ pipeline_check(struct gen *g)
 
 	if (!pl)
 		return;
+	check_sweep_vars(g, pl);
 	for (i = 0; i < pl->npkgs; i++)
 		if (pl->pkgs[i]->pkg)
 			check_params(g, pl, pl->pkgs[i]);
@@ -1267,6 +1316,7 @@ pipeline_list_params(struct gen *g, const char *spec, int json)
 
 	if (!p || g->d.errors) {
 		diag_print(&g->d);
+		fprintf(stderr, "pkggen: %zu error%s\n", g->d.errors, g->d.errors == 1 ? "" : "s");
 		return 2;
 	}
 	r = p->r;

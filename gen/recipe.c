@@ -102,6 +102,20 @@ get(struct ctx *c, const char *key)
 	return n ? n : ymap_get(c->base, key);
 }
 
+/* the mark of a top-level key (the variant's first) */
+static struct mark
+keymark(struct ctx *c, const char *key)
+{
+	const struct ynode *maps[2] = {c->var, c->base};
+	size_t i, j;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; maps[j] && i < maps[j]->n; i += 2)
+			if (!strcmp(maps[j]->items[i]->str, key))
+				return maps[j]->items[i]->mark;
+	return c->base->mark;
+}
+
 static const char *
 want_str(struct ctx *c, const struct ynode *n, const char *key)
 {
@@ -257,9 +271,13 @@ parse_source(struct ctx *c, const struct ynode *n, struct source *s)
 	s->strip = 1;
 	check_keys(c, n, source_keys, LEN(source_keys), "a source");
 	if (kinds_given != 1) {
-		diag_error(c->d, n->mark, kinds_given ? "a source has exactly one of 'url', 'git' "
-		    "or 'path'; this one has %d" : "a source needs one of 'url', 'git' or 'path'%.0d",
-		    kinds_given);
+		if (kinds_given)
+			diag_error(c->d, n->mark, "a source has exactly one of 'url', 'git' or 'path'; "
+			    "this one has %s%s%s%s%s; split it into %d sources", url ? "'url'" : "",
+			    url && (git || path) ? " and " : "", git ? "'git'" : "",
+			    git && path ? " and " : "", path ? "'path'" : "", kinds_given);
+		else
+			diag_error(c->d, n->mark, "a source needs one of 'url', 'git' or 'path'");
 		return;
 	}
 	if (url) {
@@ -290,8 +308,8 @@ parse_source(struct ctx *c, const struct ynode *n, struct source *s)
 		} else if ((v = ymap_get(n, "sha1"))) {
 			if (!valid_hash(c, v, "sha1", 40))
 				return;
-			diag_warning(c->d, v->mark, "sha1 is weak and accepted only for pkgpanda "
-			    "recipes; give sha256 instead");
+			diag_warning(c->d, v->mark, "sha1 is weak (accepted for pkgpanda "
+			    "compatibility); give sha256 instead");
 			s->algo = "sha1";
 			s->hash = v->str;
 		} else {
@@ -522,9 +540,18 @@ parse_params(struct ctx *c, const struct ynode *n)
 						if (p->choices->items[j]->type == Y_SCALAR &&
 						    !strcmp(p->choices->items[j]->str, v->str))
 							break;
-					if (j == p->choices->n)
+					if (j == p->choices->n) {
+						struct buf cb = BUF_INIT;
+						size_t k;
+
+						for (k = 0; k < p->choices->n; k++)
+							buf_printf(&cb, "%s%s", k ? ", " : "",
+							    p->choices->items[k]->type == Y_SCALAR ?
+							    p->choices->items[k]->str : "?");
 						diag_error(c->d, v->mark, "default '%s' of parameter '%s' is "
-						    "not one of its choices", v->str, p->name);
+						    "not one of its choices: %s", v->str, p->name, cb.s);
+						buf_release(&cb);
+					}
 				}
 			}
 		}
@@ -559,6 +586,7 @@ parse_strmap(struct ctx *c, const struct ynode *n, const char *key, const char *
 		v[*len].val = val->str;
 		v[*len].mark = k->mark;
 		v[*len].vmark = val->mark;
+		v[*len].block = val->block;
 		(*len)++;
 	}
 	return v;
@@ -637,7 +665,10 @@ parse_body(struct ctx *c)
 				src = ymap_get(t, "src");
 				dest = ymap_get(t, "dest");
 				if (!src || !dest) {
-					diag_error(c->d, t->mark, "a template needs 'src:' and 'dest:'");
+					diag_error(c->d, t->mark, "a template needs %s",
+					    !src && !dest ? "'src:' and 'dest:'" : !src ? "'src:' (the "
+					    "template file in the package)" : "'dest:' (where to render it, "
+					    "like \"{{config_dir}}/app.conf\")");
 					continue;
 				}
 				if (!want_str(c, src, "src") || !want_str(c, dest, "dest"))
@@ -659,8 +690,9 @@ parse_body(struct ctx *c)
 		const struct ynode *p;
 
 		if (strcmp(r->kind, "interceptor"))
-			diag_error(c->d, n->mark, "'interceptor' belongs to packages of kind "
-			    "interceptor; this one is %s", r->kind);
+			diag_error(c->d, keymark(c, "interceptor"), "'interceptor' belongs to packages "
+			    "of kind interceptor; this one is %s: remove it or set kind: interceptor",
+			    r->kind);
 		if (want_map(c, n, "interceptor") == 0) {
 			check_keys(c, n, interceptor_keys, LEN(interceptor_keys), "'interceptor'");
 			if (!(p = ymap_get(n, "preload")))
@@ -744,8 +776,7 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 
 	vars = ymap_get(r->root, "variants");
 	if (vars && want_map(&c, vars, "variants") == 0) {
-		static const char *const var_keys[LEN(top_keys)];
-		const char **vk = (const char **)var_keys;
+		const char *vk[LEN(top_keys)];
 		size_t nvk = 0;
 
 		for (i = 0; i < LEN(top_keys); i++)
@@ -769,7 +800,7 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 		if (!v || v->type != Y_MAP) {
 			const char *s = suggest(variant, r->variants, r->nvariants);
 
-			diag_error(d, n ? n->mark : r->root->mark, "package '%s' has no variant '%s'%s%s%s",
+			diag_error(d, vars ? vars->mark : r->root->mark, "package '%s' has no variant '%s'%s%s%s",
 			    r->name ? r->name : dirname, variant, s ? "; did you mean '" : "",
 			    s ? s : "", s ? "'?" : "");
 			return NULL;
@@ -781,7 +812,7 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 	if (!variant) {
 		/* a variant's errors show up even when nobody asks for it yet; its
 		 * keys alone are checked, so the base's errors are not said twice */
-		static const struct ynode empty = {Y_MAP, {NULL, 0, 0}, NULL, 0, NULL, 0};
+		static const struct ynode empty = {.type = Y_MAP};
 
 		for (i = 0; vars && vars->type == Y_MAP && i < vars->n; i += 2) {
 			struct recipe tmp = *r;

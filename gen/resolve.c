@@ -65,7 +65,35 @@ who(const struct pkg *from, struct mark m)
 	return from ? from->r->name : m.file ? "the pipeline" : "the command line";
 }
 
+
 static struct pkg *choose(struct gen *g, const struct depspec *ds, struct pkg *from);
+
+static int
+has_variant(const struct recipe *r, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < r->nvariants; i++)
+		if (!strcmp(r->variants[i], v))
+			return 1;
+	return 0;
+}
+
+static void
+no_variant(struct gen *g, const struct depspec *ds, const struct recipe *r)
+{
+	const char *s = suggest(ds->variant, r->variants, r->nvariants);
+
+	if (s)
+		diag_error(&g->d, ds->mark, "package '%s' has no variant '%s'; did you mean '%s'?",
+		    r->name, ds->variant, s);
+	else if (r->nvariants)
+		diag_error(&g->d, ds->mark, "package '%s' has no variant '%s' (its variants are "
+		    "listed under variants: in %s)", r->name, ds->variant, r->file);
+	else
+		diag_error(&g->d, ds->mark, "package '%s' has no variants, so '%s:%s' means nothing",
+		    r->name, r->name, ds->variant);
+}
 
 static void
 add_deps(struct gen *g, struct pkg *p)
@@ -96,12 +124,26 @@ unknown_package(struct gen *g, const struct depspec *ds, struct pkg *from)
 
 	for (i = 0; i < g->repos.len; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", g->repos.v[i].dir);
-	if (s)
-		diag_error(&g->d, ds->mark, "unknown package '%s' (needed by %s); did you mean '%s'?",
-		    ds->dep.name, who(from, ds->mark), s);
-	else
-		diag_error(&g->d, ds->mark, "unknown package '%s' (needed by %s); searched %s",
-		    ds->dep.name, who(from, ds->mark), b.s ? b.s : "no repositories");
+	if (ds->repo) {
+		const struct repo *rp = repos_find(&g->repos, ds->repo);
+		struct repos one = {(struct repo *)rp, 1, 1};
+		const char **in = repos_all_names(&g->a, &one, &n);
+
+		s = suggest(ds->dep.name, in, n);
+		if (s)
+			diag_error(&g->d, ds->mark, "unknown package '%s' in repository '%s' (%s); "
+			    "did you mean '%s.%s'?", ds->dep.name, ds->repo, rp->dir, ds->repo, s);
+		else
+			diag_error(&g->d, ds->mark, "unknown package '%s' in repository '%s' (%s)",
+			    ds->dep.name, ds->repo, rp->dir);
+	} else if (s) {
+		diag_error(&g->d, ds->mark, "unknown package '%s' (%s %s); did you mean '%s'?",
+		    ds->dep.name, from ? "needed by" : "named by", who(from, ds->mark), s);
+	} else {
+		diag_error(&g->d, ds->mark, "unknown package '%s' (%s %s); searched %s",
+		    ds->dep.name, from ? "needed by" : "named by", who(from, ds->mark),
+		    b.s ? b.s : "no repositories");
+	}
 	buf_release(&b);
 }
 
@@ -119,12 +161,17 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 	if (p) {
 		char *want = dep_str(&ds->dep);
 
-		if ((ds->variant || p->r->variant) &&
+		if (ds->variant && !has_variant(p->r, ds->variant))
+			no_variant(g, ds, p->r);
+		else if ((ds->variant || p->r->variant) &&
 		    (!ds->variant || !p->r->variant || strcmp(ds->variant, p->r->variant)))
-			diag_error(&g->d, ds->mark, "'%s' asks for %s%s%s, but %s%s%s is already chosen; "
-			    "only one variant of a package can be in a build", ds->text, name,
-			    ds->variant ? ":" : "", ds->variant ? ds->variant : "", name,
-			    p->r->variant ? ":" : "", p->r->variant ? p->r->variant : "");
+			diag_error(&g->d, ds->mark, "'%s' asks for %s%s%s, but %s%s%s is already chosen "
+			    "by %s (%s:%d:%d); only one variant of a package can be in a build", ds->text,
+			    name, ds->variant ? ":" : "", ds->variant ? ds->variant : "", name,
+			    p->r->variant ? ":" : "", p->r->variant ? p->r->variant : "",
+			    who(p->chooser ? map_get(&g->pkgs, p->chooser) : NULL, p->chosen_by->mark),
+			    p->chosen_by->mark.file ? p->chosen_by->mark.file : "(command line)",
+			    p->chosen_by->mark.line, p->chosen_by->mark.col);
 		else if (!dep_match(&ds->dep, p->r->version))
 			diag_error(&g->d, ds->mark, "unsatisfiable: %s needs '%s', but %s %s is chosen "
 			    "(%s:%d:%d); only one version of a name can be in a build", who(from, ds->mark), want,
@@ -145,6 +192,16 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			continue;
 		if (!repo_has(rp, name))
 			continue;
+		if (ds->variant) {
+			/* the base recipe says which variants exist */
+			c = load(g, arena_printf(&g->a, "%s/%s", rp->dir, name), rp->name, NULL);
+			if (c && !has_variant(c, ds->variant)) {
+				no_variant(g, ds, c);
+				map_put(&g->pkgs, name, &failed);
+				buf_release(&found);
+				return NULL;
+			}
+		}
 		c = load(g, arena_printf(&g->a, "%s/%s", rp->dir, name), rp->name, ds->variant);
 		if (!c) {
 			map_put(&g->pkgs, name, &failed);
@@ -176,6 +233,8 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 	buf_release(&found);
 	p = arena_alloc(&g->a, sizeof(*p));
 	p->r = r;
+	p->chosen_by = ds;
+	p->chooser = from ? from->r->name : NULL;
 	map_put(&g->pkgs, r->name, p);
 	if (!platform_ok(g, r)) {
 		struct buf b = BUF_INIT;
@@ -188,6 +247,18 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 	}
 	add_deps(g, p);
 	return p;
+}
+
+/* 1 when some repository holds a package called name (names may hold dots) */
+static int
+repo_has_any(struct gen *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->repos.len; i++)
+		if (repo_has(&g->repos.v[i], name))
+			return 1;
+	return 0;
 }
 
 /* split an input or dependency text into repo, name, variant and constraints */
@@ -216,7 +287,7 @@ parse_spec(struct gen *g, const char *spec, struct mark m, struct depspec *ds)
 		const struct repo *rp = repos_find(&g->repos, repo);
 		const char *rest = arena_strndup(&g->a, dot + 1, namelen - (size_t)(dot - text) - 1);
 
-		if (rp && repo_has(rp, rest)) {
+		if (rp && (repo_has(rp, rest) || !repo_has_any(g, arena_strndup(&g->a, text, namelen)))) {
 			ds->repo = repo;
 			text = dot + 1;
 		}
@@ -274,6 +345,15 @@ resolve_input(struct gen *g, const char *spec, struct mark m)
 			g->repos.v[0] = tmp;
 		}
 		gen_regen_input(g, parent);
+		if (!name_valid(fs_basename(abs))) {
+			load(g, arena_strdup(&g->a, abs), fs_basename_arena(&g->a, parent), NULL);
+			if (!g->d.errors)
+				diag_error(&g->d, m, "'%s' is not a valid package directory name; expected "
+				    "[a-z0-9][a-z0-9_+.-]*", fs_basename(abs));
+			free(parent);
+			free(abs);
+			return NULL;
+		}
 		spec = arena_printf(&g->a, "%s.%s", fs_basename(parent), fs_basename(abs));
 		free(parent);
 		free(abs);

@@ -54,9 +54,61 @@ undefined(struct gen *g, const struct map *vars, const char *name, struct mark m
 	free(keys);
 }
 
+/* the place of a reference inside a YAML value: the value's own line for a
+ * one-line scalar, the following lines for a | or > block; the column is
+ * found by looking for the reference in that line of the file */
+static struct mark
+ref_mark(struct gen *g, struct mark m, int block, const char *text, const char *at,
+    const char *name, size_t nlen)
+{
+	struct buf b = BUF_INIT;
+	const char *p, *line;
+	int want = m.line, i;
+
+	if (!m.file || !m.line)
+		return m;
+	for (p = text; p < at; p++)
+		if (*p == '\n')
+			want++;
+	if (block)
+		want++;
+	if (fs_read(m.file, &b) < 0)
+		return m;
+	line = buf_str(&b);
+	for (i = 1; i < want && line; i++) {
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	if (line) {
+		size_t len = strcspn(line, "\n");
+		const char *q = line;
+
+		/* the first {{ NAME in that line (after the value's start on its first line) */
+		if (want == m.line && (size_t)m.col <= len)
+			q = line + m.col - 1;
+		for (; q < line + len; q++) {
+			const char *r = q + 2;
+
+			if (q[0] != '{' || q[1] != '{')
+				continue;
+			while (*r == ' ')
+				r++;
+			if (!strncmp(r, name, nlen)) {
+				m.line = want;
+				m.col = (int)(q - line) + 1;
+				break;
+			}
+		}
+	}
+	buf_release(&b);
+	(void)g;
+	return m;
+}
+
 const char *
-vars_render(struct gen *g, const struct map *vars, const char *text, struct mark m,
-    const char *what)
+vars_render_at(struct gen *g, const struct map *vars, const char *text, struct mark m,
+    int block, const char *what)
 {
 	struct buf b = BUF_INIT;
 	const char *p, *name, *r;
@@ -71,7 +123,7 @@ vars_render(struct gen *g, const struct map *vars, const char *text, struct mark
 			if (val) {
 				buf_puts(&b, val);
 			} else {
-				undefined(g, vars, key, m, what);
+				undefined(g, vars, key, ref_mark(g, m, block, text, p, name, nlen), what);
 				bad = 1;
 			}
 			free(key);
@@ -119,4 +171,11 @@ vars_check_file(struct gen *g, const struct map *vars, const char *path, const c
 	}
 	buf_release(&b);
 	return ret;
+}
+
+const char *
+vars_render(struct gen *g, const struct map *vars, const char *text, struct mark m,
+    const char *what)
+{
+	return vars_render_at(g, vars, text, m, 0, what);
 }

@@ -35,6 +35,8 @@ convert(struct arena *a, struct diag *d, yaml_document_t *doc, yaml_node_t *n,
 		y->type = Y_SCALAR;
 		y->str = arena_strndup(a, (const char *)n->data.scalar.value, n->data.scalar.length);
 		y->plain = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		y->block = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		    n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
 		break;
 	case YAML_SEQUENCE_NODE: {
 		yaml_node_item_t *it;
@@ -107,8 +109,12 @@ yaml_load(struct arena *a, struct diag *d, const char *path)
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
 		m = mk(path, parser.problem_mark);
-		diag_error(d, m, "YAML syntax: %s%s%s", parser.problem ? parser.problem : "error",
-		    parser.context ? " " : "", parser.context ? parser.context : "");
+		if (parser.context)
+			diag_error(d, m, "YAML syntax: %s %s (the construct started at line %d, "
+			    "column %d)", parser.problem ? parser.problem : "error", parser.context,
+			    (int)parser.context_mark.line + 1, (int)parser.context_mark.column + 1);
+		else
+			diag_error(d, m, "YAML syntax: %s", parser.problem ? parser.problem : "error");
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return NULL;

@@ -12,6 +12,23 @@ static void
 add(struct diag *d, struct mark m, int warning, const char *fmt, va_list ap)
 {
 	struct diag_msg *msg;
+	char *text;
+	size_t i;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		fatal("out of memory");
+	/* one mistake checked from several places (two entries of one package,
+	 * every point of a sweep) is said once */
+	for (i = 0; i < d->len; i++) {
+		const struct diag_msg *o = &d->msgs[i];
+
+		if (o->warning == warning && o->mark.line == m.line && o->mark.col == m.col &&
+		    (o->mark.file == m.file || (o->mark.file && m.file && !strcmp(o->mark.file, m.file))) &&
+		    !strcmp(o->text, text)) {
+			free(text);
+			return;
+		}
+	}
 
 	if (d->len == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
@@ -20,8 +37,7 @@ add(struct diag *d, struct mark m, int warning, const char *fmt, va_list ap)
 	msg = &d->msgs[d->len++];
 	msg->mark = m;
 	msg->warning = warning;
-	if (vasprintf(&msg->text, fmt, ap) < 0)
-		fatal("out of memory");
+	msg->text = text;
 	if (warning)
 		d->warnings++;
 	else

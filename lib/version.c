@@ -173,6 +173,11 @@ dep_parse(const char *s, struct dep *d, char **err)
 			goto bad;
 		}
 		p = skipspace(p);
+		if (strchr("=!<>", *p) && *p) {
+			*err = xasprintf("bad constraint in '%s' at '%s'; expected one of "
+			    "= != < <= > >= followed by a version", s, skipspace(p - 1));
+			goto bad;
+		}
 		start = p;
 		while (*p && !isspace((unsigned char)*p) && *p != ',')
 			p++;
