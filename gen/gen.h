@@ -202,6 +202,7 @@ int vars_check_file(struct gen *g, const struct map *vars, const char *path, con
 struct repo {
 	const char *name;	/* the directory's name */
 	const char *dir;	/* absolute */
+	struct map *pkgs;	/* its sub-directories, read once */
 };
 
 struct repos {
@@ -212,6 +213,7 @@ struct repos {
 void repos_add(struct arena *a, struct repos *r, const char *dir);
 /* borrowed: the repository called name, or NULL */
 const struct repo *repos_find(const struct repos *r, const char *name);
+void repos_release(struct repos *r);
 /* 1 when repo holds a package directory called name */
 int repo_has(const struct repo *r, const char *name);
 /* every package name in every repository (for "did you mean"); arena-allocated */
@@ -236,6 +238,13 @@ struct pkg {
 
 struct pipeline;
 
+/* cache.c: key -> value files that save work on re-runs (strings in the arena) */
+struct cache {
+	struct map m;
+	const char *path;
+	int dirty;
+};
+
 struct gen {
 	struct arena a;
 	struct diag d;
@@ -257,10 +266,25 @@ struct gen {
 	const char **regen;
 	size_t nregen, regcap;
 	struct map regen_seen;
+	struct cache hashes;	/* path source files: "SHA256 INO SIZE MTIME" */
+	struct cache written;	/* manifests: "SHA256 SIZE" */
 };
+
+void cache_load(struct gen *g, struct cache *c, const char *path);
+/* borrowed: the value of key, or NULL */
+const char *cache_get(const struct cache *c, const char *key);
+void cache_put(struct gen *g, struct cache *c, const char *key, const char *val);
+/* write the cache file when it changed; 0 or -1 */
+int cache_save(struct cache *c);
+void cache_release(struct cache *c);
+/* write a manifest under BUILDDIR/.pkggen when its content changed (no fsync:
+ * pkggen can always write it again); 0 or -1 */
+int gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t len);
 
 /* add a file or directory to the inputs of build.ninja's regeneration */
 void gen_regen_input(struct gen *g, const char *path);
+/* 1 when an input names a package directory rather than a package */
+int input_is_dir(struct gen *g, const char *spec);
 /* resolve one input (name, REPO.NAME, NAME:VARIANT, or package directory);
  * the package, or NULL with errors in g->d at mark m */
 struct pkg *resolve_input(struct gen *g, const char *spec, struct mark m);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* id: package ids, NAME--VERSION--HASH12 over everything that affects the build (SPEC §2) */
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,26 @@ static int
 cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* the sha256 of a file, from the cache when its inode, size and mtime match */
+static int
+file_hash(struct gen *g, const char *path, const struct stat *st, char hex[SHA256_HEX])
+{
+	char sig[128];
+	const char *c = cache_get(&g->hashes, path);
+
+	snprintf(sig, sizeof(sig), "%llu %lld %lld.%09ld", (unsigned long long)st->st_ino,
+	    (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	if (c && strlen(c) > 65 && c[64] == ' ' && !strcmp(c + 65, sig)) {
+		memcpy(hex, c, 64);
+		hex[64] = '\0';
+		return 0;
+	}
+	if (hash_file(path, HASH_SHA256, hex) < 0)
+		return -1;
+	cache_put(g, &g->hashes, path, arena_printf(&g->a, "%s %s", hex, sig));
+	return 0;
 }
 
 /* hash the tree under dir/rel into h, sorted, recording files and dirs */
@@ -65,7 +86,7 @@ walk(struct gen *g, struct source *s, struct hasher *h, const char *dir, const c
 			hasher_update(h, sub, strlen(sub) + 1);
 			hasher_update(h, link, strlen(link) + 1);
 		} else if (S_ISREG(st.st_mode)) {
-			if (hash_file(full, HASH_SHA256, hex) < 0) {
+			if (file_hash(g, full, &st, hex) < 0) {
 				diag_error(&g->d, s->mark, "cannot read %s", full);
 				ret = -1;
 			} else {
@@ -100,7 +121,7 @@ hash_path_source(struct gen *g, struct source *s)
 	if (stat(s->path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		ret = walk(g, s, &h, s->path, "");
 	} else {
-		if (hash_file(s->path, HASH_SHA256, hex) < 0) {
+		if (file_hash(g, s->path, &st, hex) < 0) {
 			diag_error(&g->d, s->mark, "cannot read path source %s", s->path);
 			ret = -1;
 		} else {

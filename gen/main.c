@@ -146,6 +146,16 @@ main(int argc, char **argv)
 	g.store = store && *store ? fs_abspath_arena(&g.a, store) :
 	    arena_printf(&g.a, "%s/store", g.builddir);
 
+	{
+		char *hp = xasprintf("%s/.pkggen/hashes", g.builddir);
+		char *wp = xasprintf("%s/.pkggen/written", g.builddir);
+
+		cache_load(&g, &g.hashes, hp);
+		cache_load(&g, &g.written, wp);
+		free(hp);
+		free(wp);
+	}
+
 	/* repositories: -R, then $PKGTOOL_REPOS, then builtin */
 	for (i = 0; i < nr; i++) {
 		if (!fs_isdir(rflag[i])) {
@@ -199,19 +209,18 @@ main(int argc, char **argv)
 	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		struct mark m = {NULL, 0, 0};
-		struct stat st;
+		const char *plpath;
+		int is_pl = pipeline_is_input(&g, argv[i], &plpath);
 
 		buf_putc(&cmd, ' ');
-		if (strchr(argv[i], '/') || stat(argv[i], &st) == 0) {
+		if (is_pl || input_is_dir(&g, argv[i])) {
 			char *abs = fs_abspath(argv[i]);
 			shell_quote(&cmd, abs);
 			free(abs);
 		} else {
 			shell_quote(&cmd, argv[i]);
 		}
-		const char *plpath;
-
-		if (pipeline_is_input(&g, argv[i], &plpath))
+		if (is_pl)
 			pipeline_load(&g, plpath);
 		else
 			resolve_input(&g, argv[i], m);
@@ -240,7 +249,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g) < 0 ||
-	    pipeline_write(&g) < 0 || ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0) {
+	    pipeline_write(&g) < 0 || ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0 ||
+	    cache_save(&g.hashes) < 0 || cache_save(&g.written) < 0) {
 		ret = 1;
 		goto out;
 	}
@@ -253,7 +263,9 @@ out:
 	free(rules);
 	free(builtin);
 	free(pkgtool);
-	free(g.repos.v);
+	repos_release(&g.repos);
+	cache_release(&g.hashes);
+	cache_release(&g.written);
 	map_release(&g.pkgs);
 	map_release(&g.recipes);
 	map_release(&g.regen_seen);

@@ -2,12 +2,14 @@
 /* manifest: the per-step JSON files under BUILDDIR/.pkggen (doc/manifests.md) */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "cjson.h"
 #include "fs.h"
 #include "gen.h"
+#include "sha256.h"
 #include "util.h"
 
 const char *
@@ -60,15 +62,37 @@ envmap(const struct recipe *r)
 	return o;
 }
 
+int
+gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t len)
+{
+	char *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
+	const char *c = cache_get(&g->written, rel);
+	char hex[SHA256_HEX], *sig;
+	struct stat st;
+	int r = 0;
+
+	/* the record of what was written, checked by size, saves reading it back */
+	sha256_hex(data, len, hex);
+	sig = xasprintf("%s %zu", hex, len);
+	if (!c || strcmp(c, sig) || stat(path, &st) < 0 || (size_t)st.st_size != len) {
+		r = fs_write_if_changed_flags(path, data, len, 0);
+		if (r >= 0)
+			cache_put(g, &g->written, rel, sig);
+	}
+	free(sig);
+	free(path);
+	return r < 0 ? -1 : 0;
+}
+
 static int
 write(struct gen *g, const char *rel, json_t *m)
 {
-	char *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
-	int r = cjson_write(path, m, 1);
+	char *s = cjson_pretty(m);
+	int r = gen_write_manifest(g, rel, s, strlen(s));
 
-	free(path);
+	free(s);
 	json_decref(m);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 static json_t *

@@ -144,7 +144,7 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 		pipeline_ninja(g, &b);
 
 	out = xasprintf("%s/build.ninja", g->builddir);
-	ret = fs_write_atomic(out, b.s, b.len);
+	ret = fs_write_atomic_flags(out, b.s, b.len, 0);
 	free(out);
 	buf_release(&b);
 	buf_release(&q);

@@ -132,6 +132,8 @@ pipeline_is_input(struct gen *g, const char *input, const char **path)
 	const char *dot, *rest;
 	size_t i;
 
+	if (!endswith(input, ".yaml") && !endswith(input, ".yml") && !strstr(input, ".pipelines."))
+		return 0;
 	if ((endswith(input, ".yaml") || endswith(input, ".yml")) && stat(input, &st) == 0 &&
 	    S_ISREG(st.st_mode)) {
 		*path = fs_abspath_arena(&g->a, input);
@@ -386,9 +388,23 @@ load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 				repos_add(&g->a, &g->repos, dir);
 				gen_regen_input(g, dir);
 			}
-			for (i = 0; i < old.len; i++)
-				repos_add(&g->a, &g->repos, old.v[i].dir);
-			free(old.v);
+			for (i = 0; i < old.len; i++) {
+				size_t k;
+
+				for (k = 0; k < g->repos.len; k++)
+					if (!strcmp(g->repos.v[k].dir, old.v[i].dir))
+						break;
+				if (k < g->repos.len)
+					continue;
+				if (g->repos.len == g->repos.cap) {
+					g->repos.cap = g->repos.cap * 2 + 4;
+					g->repos.v = xreallocarray(g->repos.v, g->repos.cap,
+					    sizeof(*g->repos.v));
+				}
+				g->repos.v[g->repos.len++] = old.v[i];
+				old.v[i].pkgs = NULL;
+			}
+			repos_release(&old);
 		}
 	}
 	if ((n = ymap_get(root, "env")))
@@ -1196,9 +1212,11 @@ pipeline_write(struct gen *g)
 
 	for (i = 0; pl && i < pl->nouts; i++) {
 		char *path = xasprintf("%s/.pkggen/%s", g->builddir, pl->outs[i].rel);
+		char *s = cjson_pretty(pl->outs[i].json);
 
-		if (fs_mkparent(path) < 0 || cjson_write(path, pl->outs[i].json, 1) < 0)
+		if (fs_mkparent(path) < 0 || gen_write_manifest(g, pl->outs[i].rel, s, strlen(s)) < 0)
 			ret = -1;
+		free(s);
 		free(path);
 	}
 	return ret;

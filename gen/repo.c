@@ -27,6 +27,7 @@ repos_add(struct arena *a, struct repos *r, const char *dir)
 	}
 	r->v[r->len].dir = arena_strdup(a, abs);
 	r->v[r->len].name = fs_basename_arena(a, abs);
+	r->v[r->len].pkgs = NULL;
 	r->len++;
 	free(abs);
 }
@@ -45,11 +46,40 @@ repos_find(const struct repos *r, const char *name)
 int
 repo_has(const struct repo *r, const char *name)
 {
-	char *p = xasprintf("%s/%s/package.yaml", r->dir, name);
-	int ok = access(p, F_OK) == 0;
+	/* one readdir per repository instead of a lookup per package */
+	if (!r->pkgs) {
+		struct map *m = xcalloc(1, sizeof(*m));
+		DIR *d = opendir(r->dir);
+		struct dirent *e;
 
-	free(p);
-	return ok;
+		if (d) {
+			while ((e = readdir(d)))
+				if (e->d_name[0] != '.' && (e->d_type == DT_DIR || e->d_type == DT_LNK ||
+				    e->d_type == DT_UNKNOWN))
+					map_put(m, xstrdup(e->d_name), (void *)1);
+			closedir(d);
+		}
+		((struct repo *)r)->pkgs = m;
+	}
+	/* a directory without package.yaml is reported when it is loaded */
+	return map_get(r->pkgs, name) != NULL && strcmp(name, "pipelines") != 0;
+}
+
+void
+repos_release(struct repos *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->len; i++) {
+		if (!r->v[i].pkgs)
+			continue;
+		for (j = 0; j < r->v[i].pkgs->cap; j++)
+			free((char *)r->v[i].pkgs->keys[j]);
+		map_release(r->v[i].pkgs);
+		free(r->v[i].pkgs);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
 }
 
 const char **

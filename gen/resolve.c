@@ -313,6 +313,21 @@ parse_spec(struct gen *g, const char *spec, struct mark m, struct depspec *ds)
 	return 0;
 }
 
+int
+input_is_dir(struct gen *g, const char *spec)
+{
+	struct stat st;
+	size_t n = strcspn(spec, ": \t=<>!,");
+
+	if (strchr(spec, '/'))
+		return 1;
+	/* a bare word is a package name unless no repository has it and a
+	 * directory of that name is here */
+	if (repo_has_any(g, arena_strndup(&g->a, spec, n)))
+		return 0;
+	return stat(spec, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 struct pkg *
 resolve_input(struct gen *g, const char *spec, struct mark m)
 {
@@ -320,7 +335,7 @@ resolve_input(struct gen *g, const char *spec, struct mark m)
 	struct pkg *p;
 	struct stat st;
 
-	if (strchr(spec, '/') || (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))) {
+	if (input_is_dir(g, spec)) {
 		/* a package directory: its parent serves as a repository, first in order */
 		char *abs = fs_abspath(spec), *parent;
 		char pkgyaml[4096];

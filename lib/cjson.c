@@ -60,10 +60,12 @@ cjson_write(const char *path, const json_t *v, int if_changed)
 	char *s = cjson_pretty(v);
 	int r;
 
-	if (if_changed)
-		r = fs_write_if_changed(path, s, strlen(s));
+	int flags = if_changed & CJSON_NOSYNC ? 0 : FS_SYNC;
+
+	if (if_changed & CJSON_IF_CHANGED)
+		r = fs_write_if_changed_flags(path, s, strlen(s), flags);
 	else
-		r = fs_write_atomic(path, s, strlen(s));
+		r = fs_write_atomic_flags(path, s, strlen(s), flags);
 	free(s);
 	return r;
 }

@@ -17,9 +17,13 @@ char *cjson_pretty(const json_t *v);
 /* load a JSON file; returns a new reference or NULL after printing
  * "PATH:LINE:COL: what" through fail() */
 json_t *cjson_load(const char *path);
-/* write v to path with cjson_pretty through fs_write_atomic (or, with
- * if_changed, fs_write_if_changed); as those */
-int cjson_write(const char *path, const json_t *v, int if_changed);
+enum cjson_flags {
+	CJSON_IF_CHANGED = 1 << 0,	/* leave an identical file (and its mtime) alone */
+	CJSON_NOSYNC = 1 << 1,	/* no fsync: the file can be made again */
+};
+/* write v to path with cjson_pretty through fs_write_atomic; flags as above
+ * (1 = CJSON_IF_CHANGED, as before); as fs_write_atomic */
+int cjson_write(const char *path, const json_t *v, int flags);
 
 /* borrowed string member of an object, or NULL when absent or not a string */
 const char *cjson_str(const json_t *obj, const char *key);

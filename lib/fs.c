@@ -51,6 +51,12 @@ fs_sync_parent(const char *path)
 int
 fs_write_atomic(const char *path, const void *data, size_t len)
 {
+	return fs_write_atomic_flags(path, data, len, FS_SYNC);
+}
+
+int
+fs_write_atomic_flags(const char *path, const void *data, size_t len, int flags)
+{
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd, ret = -1;
 
@@ -59,7 +65,7 @@ fs_write_atomic(const char *path, const void *data, size_t len)
 		fail("create %s:", tmp);
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || ((flags & FS_SYNC) && fsync(fd) < 0)) {
 		fail("write %s:", tmp);
 		close(fd);
 		unlink(tmp);
@@ -75,7 +81,8 @@ fs_write_atomic(const char *path, const void *data, size_t len)
 		unlink(tmp);
 		goto out;
 	}
-	fs_sync_parent(path);
+	if (flags & FS_SYNC)
+		fs_sync_parent(path);
 	ret = 0;
 out:
 	free(tmp);
@@ -85,6 +92,12 @@ out:
 int
 fs_write_if_changed(const char *path, const void *data, size_t len)
 {
+	return fs_write_if_changed_flags(path, data, len, FS_SYNC);
+}
+
+int
+fs_write_if_changed_flags(const char *path, const void *data, size_t len, int flags)
+{
 	struct buf old = BUF_INIT;
 	int same;
 
@@ -92,7 +105,7 @@ fs_write_if_changed(const char *path, const void *data, size_t len)
 	buf_release(&old);
 	if (same)
 		return 0;
-	return fs_write_atomic(path, data, len) < 0 ? -1 : 1;
+	return fs_write_atomic_flags(path, data, len, flags) < 0 ? -1 : 1;
 }
 
 int
@@ -133,6 +146,10 @@ fs_mkdirs(const char *path, mode_t mode)
 	char *p = xstrdup(path), *s;
 	int ret = 0;
 
+	if (!*p) {
+		free(p);
+		return fail("mkdir: empty path");
+	}
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;

@@ -8,11 +8,19 @@
 
 struct buf;
 
+enum fs_flags {
+	FS_SYNC = 1 << 0,	/* fsync the file and its directory */
+};
+
 /* write data to path through path.tmp.PID, fsync, rename; 0 or -1 with a message */
 int fs_write_atomic(const char *path, const void *data, size_t len);
+/* the same; without FS_SYNC, for files that can be made again (pkggen's
+ * outputs): the rename still makes the switch atomic for readers */
+int fs_write_atomic_flags(const char *path, const void *data, size_t len, int flags);
 /* like fs_write_atomic, but leave path (and its mtime) alone when it already holds
  * exactly data; 1 written, 0 unchanged, -1 error with a message */
 int fs_write_if_changed(const char *path, const void *data, size_t len);
+int fs_write_if_changed_flags(const char *path, const void *data, size_t len, int flags);
 /* read a whole file into b (appended); 0 or -1 with errno set (no message) */
 int fs_read(const char *path, struct buf *b);
 /* mkdir -p; 0 or -1 with a message */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* cache: small key -> value files under BUILDDIR/.pkggen that save work on re-runs */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+#include "gen.h"
+#include "util.h"
+
+/*
+ * A cache file is text, one entry a line: VALUE, a tab, KEY. pkggen keeps two:
+ *   .pkggen/hashes   "SHA256 INO SIZE MTIME_NS" of a path source's file, so an
+ *                    unchanged file (same inode, size, mtime, like git's index)
+ *                    is not read again
+ *   .pkggen/written  "SHA256 SIZE" of each manifest written, so an unchanged
+ *                    manifest costs one stat, not a read and a compare
+ * A missing or damaged cache only costs time.
+ */
+
+void
+cache_load(struct gen *g, struct cache *c, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char *line, *next, *tab;
+
+	c->path = arena_strdup(&g->a, path);
+	if (fs_read(path, &b) < 0)
+		return;
+	for (line = b.s; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = '\0';
+		map_put(&c->m, arena_strdup(&g->a, tab + 1), arena_strdup(&g->a, line));
+	}
+	buf_release(&b);
+}
+
+const char *
+cache_get(const struct cache *c, const char *key)
+{
+	return map_get(&c->m, key);
+}
+
+void
+cache_put(struct gen *g, struct cache *c, const char *key, const char *val)
+{
+	const char *old = map_get(&c->m, key);
+
+	if (old && !strcmp(old, val))
+		return;
+	map_put(&c->m, arena_strdup(&g->a, key), arena_strdup(&g->a, val));
+	c->dirty = 1;
+}
+
+int
+cache_save(struct cache *c)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int r;
+
+	if (!c->dirty || !c->path)
+		return 0;
+	for (i = 0; i < c->m.cap; i++)
+		if (c->m.keys[i])
+			buf_printf(&b, "%s\t%s\n", (const char *)c->m.vals[i], c->m.keys[i]);
+	r = fs_write_atomic_flags(c->path, buf_str(&b), b.len, 0);
+	buf_release(&b);
+	return r;
+}
+
+void
+cache_release(struct cache *c)
+{
+	map_release(&c->m);
+}
