@@ -35,6 +35,19 @@ write_all(int fd, const void *data, size_t len)
 }
 
 int
+fs_durable(void)
+{
+	static int v = -1;
+
+	if (v < 0) {
+		const char *e = getenv("PKGTOOL_FSYNC");
+
+		v = e && *e && strcmp(e, "0") != 0;
+	}
+	return v;
+}
+
+int
 fs_sync_parent(const char *path)
 {
 	char *dir = fs_dirname(path);

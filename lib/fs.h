@@ -36,6 +36,12 @@ int fs_isdir(const char *path);
 /* open (creating) path and take an flock: LOCK_SH or LOCK_EX, | LOCK_NB to try;
  * returns the fd (close it to unlock), or -1 (errno EWOULDBLOCK when busy) */
 int fs_lock(const char *path, int how);
+/* 1 when $PKGTOOL_FSYNC asks that store contents (sources, archives, extracted
+ * packages) be fsynced before they are renamed into place. Off by default, as
+ * Nix's fsync-store-paths: it guards against power loss only; a killed process
+ * never leaves a partial file under a final name, since every file is renamed
+ * into place whole. The active set's switch is always fsynced. */
+int fs_durable(void);
 /* fsync the directory holding path; 0 or -1 */
 int fs_sync_parent(const char *path);
 /* returns a new absolute, normalized path (the file need not exist: only the

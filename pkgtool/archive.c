@@ -209,7 +209,7 @@ archive_pack(const char *root, const char *path, long long epoch)
 		fail("%s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
-	if (fsync(fd) < 0) {
+	if (fs_durable() && fsync(fd) < 0) {
 		fail("write %s:", tmp);
 		goto out;
 	}
@@ -223,7 +223,8 @@ archive_pack(const char *root, const char *path, long long epoch)
 		fail("rename %s to %s:", tmp, path);
 		goto out;
 	}
-	fs_sync_parent(path);
+	if (fs_durable())
+		fs_sync_parent(path);
 	ret = 0;
 out:
 	if (a)

@@ -494,7 +494,7 @@ build_run(json_t *m)
 	}
 	if (fs_mkdirs(b.root, 0755) < 0 || fs_mkparent(b.log) < 0)
 		goto out;
-	if (fs_write_atomic(b.log, "", 0) < 0)
+	if (fs_write_atomic_flags(b.log, "", 0, 0) < 0)
 		goto out;
 	if (layout(&b) < 0)
 		goto out;
@@ -568,13 +568,13 @@ cmd_build(int argc, char **argv)
 	done = xasprintf("%s/.pkggen/done/%s", b.builddir, b.id);
 	if (fs_exists(archive) && !fs_exists(done)) {
 		/* built elsewhere (or by an earlier us): adopt it, touch nothing */
-		if (fs_mkparent(done) == 0 && fs_write_atomic(done, "", 0) == 0)
+		if (fs_mkparent(done) == 0 && fs_write_atomic_flags(done, "", 0, 0) == 0)
 			ret = 0;
 		goto out;
 	}
 	if (build_run(m) < 0 || package_run(m) < 0)
 		goto out;
-	if (fs_mkparent(done) < 0 || fs_write_atomic(done, "", 0) < 0)
+	if (fs_mkparent(done) < 0 || fs_write_atomic_flags(done, "", 0, 0) < 0)
 		goto out;
 	keep = getenv("PKGTOOL_KEEP_WORK");
 	if (!(keep && !strcmp(keep, "1")) && fs_rmtree(b.work) < 0)

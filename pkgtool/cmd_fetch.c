@@ -432,7 +432,7 @@ try_url(struct source *src, const char *url, struct buf *why, int *mismatch)
 		r = -1;
 	}
 	/* from here on a failure is the store's, not the URL's: no reason in why */
-	if (r == 0 && (fchmod(s.fd, 0644) < 0 || fsync(s.fd) < 0))
+	if (r == 0 && (fchmod(s.fd, 0644) < 0 || (fs_durable() && fsync(s.fd) < 0)))
 		r = fail("write %s:", tmp);
 	if (close(s.fd) < 0 && r == 0)
 		r = fail("write %s:", tmp);
@@ -441,7 +441,8 @@ try_url(struct source *src, const char *url, struct buf *why, int *mismatch)
 	if (r < 0)
 		unlink(tmp);
 	else
-		fs_sync_parent(src->dest);
+		if (fs_durable())
+			fs_sync_parent(src->dest);
 	tmp_track(NULL);
 	if (r == 0 && is_http(url))
 		notef("fetched %s (%lld bytes)", url, s.bytes);
@@ -660,7 +661,7 @@ git_archive(struct source *src, struct gitwork *w, const char *commit)
 		fail("git archive %s failed (%s)%s", commit, src->who, buf_str(&why));
 		goto out;
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || (fs_durable() && fsync(fd) < 0)) {
 		fail("write %s:", tmp);
 		goto out;
 	}
@@ -668,7 +669,8 @@ git_archive(struct source *src, struct gitwork *w, const char *commit)
 		fail("rename %s to %s:", tmp, src->dest);
 		goto out;
 	}
-	fs_sync_parent(src->dest);
+	if (fs_durable())
+		fs_sync_parent(src->dest);
 	ret = 0;
 out:
 	close(fd);

@@ -212,7 +212,7 @@ package_run(json_t *m)
 	if (walk(&w, "") < 0)
 		goto out;
 	pkginfo = xasprintf("%s/pkginfo.json", root);
-	if (cjson_write(pkginfo, info, 0) < 0)
+	if (cjson_write(pkginfo, info, fs_durable() ? 0 : CJSON_NOSYNC) < 0)
 		goto out;
 	/* same suffix as the archive: archive_pack picks the filter by it */
 	tmp = xasprintf("%s/tmp/%ld.%s", store, (long)getpid(), fs_basename(archive));
@@ -231,7 +231,8 @@ package_run(json_t *m)
 		unlink(tmp);
 		goto out;
 	}
-	fs_sync_parent(archive);
+	if (fs_durable())
+		fs_sync_parent(archive);
 	ret = 1;
 out:
 	json_decref(info);

@@ -21,7 +21,22 @@ static const struct cmd cmds[] = {
 	{"build",    cmd_build,    "build a package and pack it into the store"},
 	{"package",  cmd_package,  "pack a built package into the store"},
 	{"activate", cmd_activate, "switch the active set (atomic)"},
+	{"deactivate", cmd_deactivate, "remove packages and their dependents from the active set"},
+	{"rollback", cmd_rollback, "switch back to the previous generation (or --to N)"},
+	{"generations", cmd_generations, "list the generations of the active set"},
+	{"gc",       cmd_gc,       "delete old generations and unreferenced store entries"},
+	{"list",     cmd_list,     "list the active packages"},
+	{"info",     cmd_info,     "describe a package (pkginfo, size, generations)"},
+	{"why",      cmd_why,      "show the dependency chains that keep a package active"},
 	{"configure", cmd_configure, "render a pipeline entry's configuration"},
+	{"start",    cmd_start,    "start services, run applications (pipeline order)"},
+	{"stop",     cmd_stop,     "stop services (reverse order)"},
+	{"status",   cmd_status,   "one line per pipeline entry; exit 1 if one is down"},
+	{"kill",     cmd_kill,     "SIGTERM, then SIGKILL, each recorded process group"},
+	{"clean",    cmd_clean,    "stop, then remove an entry's shared and private data"},
+	{"restart",  cmd_restart,  "stop (reverse order), then start (pipeline order)"},
+	{"sweep-run", cmd_sweep_run, "run one sweep point: configure, start, stop"},
+	{"sweep-collect", cmd_sweep_collect, "gather the sweep's stats into sweep/stats.csv"},
 };
 
 static void

@@ -95,12 +95,178 @@ int store_lock(const char *store, int how);
 /* record target (an absolute BUILDDIR/env) as a gc root of the store:
  * STORE/gcroots/HEX16 -> target. 0 or -1 after a message */
 int store_add_root(const char *store, const char *target);
+/* the id that arg names: arg itself when the store holds that id (extracted
+ * or as an archive), else the newest version of the package named arg (of
+ * two ids of one version, the archive written last). Returns a new string,
+ * or NULL after a message */
+char *store_resolve(const char *store, const char *arg);
 
-/* cmd_activate.c: switch the active set (manifest .pkggen/activate.json) */
+/* cmd_activate.c: switch the active set (manifest .pkggen/activate.json, or
+ * packages named by hand) */
 int cmd_activate(int argc, char **argv);
 
-/* cmd_life.c: pipeline lifecycle (doc/manifests.md "Pipelines") */
+/* envdir.c: BUILDDIR/env, the generations of the active set (layout described there) */
+struct genpkg {
+	char *name, *version, *id;	/* owned */
+	char *prefix;			/* owned: STORE/ID */
+	json_t *info;			/* owned reference: STORE/ID/pkginfo.json */
+};
+struct envdir {
+	char *builddir, *store, *dir;	/* owned, absolute; dir is BUILDDIR/env */
+	int fd, lock, gclock;		/* env/, env/.lock, STORE/locks/gc.lock (or -1) */
+	long cur;			/* the active generation, 0 when none */
+	long *gens;			/* the generations on disk, ascending */
+	size_t ngens;
+};
+enum envdir_flags {
+	ENVDIR_READ = 1 << 0,	/* read only: env/.lock shared, nothing made or cleaned */
+	ENVDIR_GC = 1 << 1,	/* the store's gc lock exclusive (writers take it shared) */
+};
+/* the build directory of a command run by hand (-B, else "." when it holds
+ * build.ninja, else "build") and the store it was generated with; new
+ * strings in *builddir and *store. 0 or -1 after a message */
+int envdir_locate(char **builddir, char **store);
+/* open BUILDDIR/env and lock it; a writer also takes the store's gc lock,
+ * registers env/ as a gc root of the store and removes what crashed runs
+ * left. Lists the generations. 0 or -1 after a message; call envdir_close
+ * in both cases */
+int envdir_open(struct envdir *e, const char *builddir, const char *store, int flags);
+void envdir_close(struct envdir *e);
+/* 1 when generation n is on disk */
+int envdir_has(const struct envdir *e, long n);
+/* env/gen-N/active.json; a new reference, or NULL after a message */
+json_t *envdir_load(const struct envdir *e, long n);
+/* build the next generation of the n packages (dependencies first, as
+ * genpkg_closure orders them) and switch env/active to it; its number in
+ * *gen. On failure the active set is unchanged and the message names where
+ * (a manifest, or the command) */
+int envdir_commit(struct envdir *e, const struct genpkg *pkgs, size_t n, const char *where,
+    long *gen);
+/* point env/active at gen-n with one rename(2) */
+int envdir_switch(struct envdir *e, long n);
+/* "gen-N" to N, or 0 when name is not a generation */
+long envdir_gen_number(const char *name);
+/* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
+int genpkg_load(struct genpkg *p, const char *store, const char *id);
+void genpkg_release(struct genpkg *p);
+/* borrowed: the id of a pkginfo.json "depends" entry ({"name", "id"} or a
+ * string), or NULL */
+const char *genpkg_dep(const json_t *d);
+/* complete the *n packages of the array *pkgs (reallocated) with the
+ * runtime dependencies they lack (loaded from the store), drop repeated ids,
+ * refuse two versions of one name, and order them dependencies first. 0 or
+ * -1 after a message naming where */
+int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
+
+/* step.c: PKGTOOL_CRASH_AT=N kills the process at its Nth step point (tests) */
+void step_point(const char *what);
+
+/* cmd_generation.c: the history of the active set */
+int cmd_deactivate(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_generations(int argc, char **argv);
+/* cmd_gc.c: delete what no kept generation of any build directory references */
+int cmd_gc(int argc, char **argv);
+/* cmd_query.c: what is active and why */
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_why(int argc, char **argv);
+
+/* cmd_life.c: pipeline lifecycle (doc/manifests.md "Pipelines"); each takes a
+ * run manifest .pkggen/run/NAME.json or the whole .pkggen/pipeline.json */
 int cmd_configure(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+struct entry;
+/* start a service (no-op when it runs unchanged) or run an application; 0 or -1 */
+int life_start(struct entry *e);
+/* stop a service; nothing running is no error; 0 or -1 */
+int life_stop(struct entry *e);
+/* the run manifests arg names (see `pkgtool stop --help`; NULL: the build
+ * directory's pipeline), in pipeline order: a new NULL-terminated array, or
+ * NULL after a message */
+char **life_targets(const char *arg);
+void life_targets_free(char **v);
+
+/* cmd_sweep.c: run one sweep point (start..stop), collect sweep/stats.csv */
+int cmd_sweep_run(int argc, char **argv);
+int cmd_sweep_collect(int argc, char **argv);
+
+/* life_config.c */
+/* configure: directories, templates (write-if-changed), requires_executables,
+ * config.json, lifecycle.configure, the .configured stamp; 0 or -1 */
+int life_configure(struct entry *e);
+
+/* life.c: one entry's run manifest and its snippets' environment */
+struct entry {
+	char *path;		/* the run manifest */
+	json_t *m;		/* its content */
+	const char *name, *kind, *rundir, *config_dir, *shared_dir, *private_dir;
+	const char *hash;	/* config_hash ("" when absent); all borrowed from m */
+	double timeout, sleep;	/* seconds: ready's limit (default 30), wait after start */
+	int retries, hide_output;
+	char **env;		/* NULL until entry_env */
+	char **secrets;		/* the values of secret params, masked in output */
+	size_t nsecrets, capsecrets;
+};
+/* load a run manifest; returns a new entry or NULL after a message */
+struct entry *entry_load(const char *path);
+void entry_free(struct entry *e);
+/* borrowed lifecycle snippet, or NULL when the recipe gives none */
+const char *entry_snippet(struct entry *e, const char *step);
+/* returns a new string: RUNDIR/name */
+char *entry_file(struct entry *e, const char *name);
+/* remove RUNDIR/name (a missing file is fine) */
+void entry_rm(struct entry *e, const char *name);
+/* returns a new string: s with every secret value replaced by "***" */
+char *entry_mask(struct entry *e, const char *s);
+/* print "last lines of PATH" and its last n lines to stderr, secrets masked */
+void entry_tail(struct entry *e, const char *path, int n);
+/* build e->env: ours, then the active set's env.sh, the pipeline env, the
+ * interceptors' env and LD_PRELOAD, PKG_PARAM_* and PKG_*; 0 or -1 */
+int entry_env(struct entry *e);
+/* returns a new string: prog found on e->env's PATH, or NULL */
+char *entry_which(struct entry *e, const char *prog);
+/* returns a new string: a JSON scalar as text (a list or object as JSON) */
+char *life_scalar(const json_t *v);
+/* create the run, config, shared and private directories; 0 or -1 */
+int life_mkdirs(struct entry *e);
+/* flock RUNDIR/.lock exclusively; the fd (close to unlock) or -1 */
+int life_lock(struct entry *e);
+/* run snippet to completion (life_run) with its output in RUNDIR/logname;
+ * 0 when it exits 0, else -1 after a message with the log's tail */
+int life_step(struct entry *e, const char *what, const char *snippet, const char *logname,
+    double timeout);
+
+/* pgroup.c: snippets in process groups of their own */
+/* catch SIGINT/SIGTERM/SIGHUP; afterwards life_interrupted() gives the signal */
+void life_signals(void);
+int life_interrupted(void);
+/* monotonic seconds; sleep s seconds (cut short by a signal) */
+double life_now(void);
+void life_sleep(double s);
+/* run snippet with /bin/sh -c in the run directory, e->env, its own process
+ * group, output to log (truncated; NULL: /dev/null). After timeout seconds
+ * (<= 0: none) the group is killed and *timed_out set. Leftover members of
+ * the group are killed too. Returns the wait status, or -1 after a message */
+int life_run(struct entry *e, const char *snippet, const char *log, double timeout,
+    int *timed_out);
+/* start snippet in the background in a new session (so a new process group
+ * whose id is the returned pid), output to log (truncated); -1 after a message */
+pid_t life_spawn(struct entry *e, const char *snippet, const char *log);
+/* 1 while a non-zombie member of group pgid lives (and, when starttime is not
+ * 0, its leader is the process that started at starttime, or gone) */
+int pg_alive(pid_t pgid, unsigned long long starttime);
+/* the start time of process pid (/proc/PID/stat field 22), 0 when unknown */
+unsigned long long pg_starttime(pid_t pid);
+/* wait up to secs for the group to end; 1 when it did, 0 when it still lives */
+int pg_wait(pid_t pgid, unsigned long long starttime, double secs);
+/* SIGTERM the group, SIGKILL after grace seconds; 0 once gone, -1 after a message */
+int pg_kill(pid_t pgid, unsigned long long starttime, double grace);
 
 /* manifest.c */
 /* load a manifest, checking it is an object; returns a new reference or NULL after a message */

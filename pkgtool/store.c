@@ -16,6 +16,7 @@
 #include "pkgtool.h"
 #include "sha256.h"
 #include "util.h"
+#include "version.h"
 
 /*
  * The store, shared by any number of build directories:
@@ -156,9 +157,11 @@ unpack_one(const char *store, struct job *j)
 		fail("chmod %s:", j->tmp);
 		goto out;
 	}
+	step_point("mkdtemp STORE/tmp/ID.XXXXXX");
 	if (archive_unpack(j->req->archive, j->tmp, 0) < 0 ||
 	    check_info(j->tmp, id, j->req->archive) < 0)
 		goto out;
+	step_point("unpack into STORE/tmp/ID.XXXXXX");
 	ret = 0;
 out:
 	free(tmpdir);
@@ -224,7 +227,7 @@ extract_batch(const char *store, const struct store_req **reqs, size_t n)
 		if (byid[i]->tmp)
 			nunpacked++;
 	}
-	if (nunpacked) {
+	if (nunpacked && fs_durable()) {
 		/*
 		 * archive_unpack does not fsync each file; one syncfs makes
 		 * every file of the batch durable before a rename publishes
@@ -246,8 +249,9 @@ extract_batch(const char *store, const struct store_req **reqs, size_t n)
 	for (i = 0; i < n; i++) {
 		if (jobs[i].tmp && publish(&jobs[i]) < 0)
 			goto out;
+		step_point("rename STORE/tmp/ID.XXXXXX to STORE/ID");
 	}
-	if (nunpacked) {
+	if (nunpacked && fs_durable()) {
 		fd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
 			fsync(fd);
@@ -472,4 +476,132 @@ out:
 	free(tmp);
 	free(link);
 	return ret;
+}
+
+/* 1 when name is "PREFIX--VERSION--HASH12" for the package prefix (which
+ * may itself hold "--"), with the version in *v and *vlen */
+static int
+id_of(const char *name, const char *pkg, const char **v, size_t *vlen)
+{
+	size_t n = strlen(pkg), len = strlen(name), i;
+	const char *dash;
+
+	if (strncmp(name, pkg, n) != 0 || strncmp(name + n, "--", 2) != 0 || len < n + 2 + 15)
+		return 0;
+	for (i = len - 12; i < len; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return 0;
+	dash = name + len - 14;
+	if (strncmp(dash, "--", 2) != 0)
+		return 0;
+	*v = name + n + 2;
+	*vlen = (size_t)(dash - *v);
+	return *vlen > 0 && **v >= '0' && **v <= '9' && !memmem(*v, *vlen, "--", 2);
+}
+
+/* the best id so far for store_resolve, and a rival as good */
+struct pick {
+	char *best, *tie;
+	struct timespec when;	/* best's mtime */
+};
+
+static int
+cmptime(struct timespec a, struct timespec b)
+{
+	if (a.tv_sec != b.tv_sec)
+		return a.tv_sec < b.tv_sec ? -1 : 1;
+	return a.tv_nsec < b.tv_nsec ? -1 : a.tv_nsec > b.tv_nsec;
+}
+
+/* consider every id of package name in directory dir (entries ending in
+ * suffix, which is cut): the newest version wins, then the newest file */
+static void
+newest(const char *dir, const char *suffix, const char *name, struct pick *k)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(dir);
+	size_t vlen, blen, slen = strlen(suffix);
+	const char *v, *bv;
+	char *id, *ver, *bver;
+	int c;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!endswith(e->d_name, suffix) || e->d_name[0] == '.')
+			continue;
+		id = xstrndup(e->d_name, strlen(e->d_name) - slen);
+		if (!id_of(id, name, &v, &vlen) || fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
+		    (k->best && !strcmp(k->best, id))) {
+			free(id);
+			continue;
+		}
+		c = 1;
+		if (k->best) {
+			id_of(k->best, name, &bv, &blen);
+			ver = xstrndup(v, vlen);
+			bver = xstrndup(bv, blen);
+			c = version_cmp(ver, bver);
+			free(ver);
+			free(bver);
+			if (c == 0)
+				c = cmptime(st.st_mtim, k->when);
+		}
+		if (c > 0) {
+			free(k->best);
+			free(k->tie);
+			k->best = id;
+			k->tie = NULL;
+			k->when = st.st_mtim;
+		} else if (c == 0 && (!k->tie || strcmp(k->tie, id) != 0)) {
+			free(k->tie);
+			k->tie = id;
+		} else {
+			free(id);
+		}
+	}
+	closedir(d);
+}
+
+char *
+store_resolve(const char *store, const char *arg)
+{
+	struct pick k = {NULL, NULL, {0, 0}};
+	char *p;
+	int found;
+
+	if (!*arg || arg[0] == '.' || strchr(arg, '/')) {
+		fail("bad package name or id '%s'", arg);
+		return NULL;
+	}
+	/* an id the store has, extracted or as an archive */
+	p = xasprintf("%s/%s/pkginfo.json", store, arg);
+	found = fs_exists(p);
+	free(p);
+	if (!found) {
+		p = xasprintf("%s/pkgs/%s.tar.zst", store, arg);
+		found = fs_exists(p);
+		free(p);
+	}
+	if (found)
+		return xstrdup(arg);
+	/* a name: its newest version, built last (archives only: an
+	 * extracted STORE/ID's mtime says when it was extracted) */
+	p = xasprintf("%s/pkgs", store);
+	newest(p, ".tar.zst", arg, &k);
+	free(p);
+	if (!k.best)
+		newest(store, "", arg, &k);
+	if (!k.best) {
+		fail("no package or id '%s' in the store (%s)", arg, store);
+		return NULL;
+	}
+	if (k.tie) {
+		fail("'%s' is ambiguous: %s and %s (name the id)", arg, k.best, k.tie);
+		free(k.best);
+		free(k.tie);
+		return NULL;
+	}
+	return k.best;
 }

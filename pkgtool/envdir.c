@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: MIT */
+/* envdir: the generations of a build directory's active set, and the switch between them */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cjson.h"
+#include "fs.h"
+#include "pkgtool.h"
+#include "util.h"
+
+/*
+ * BUILDDIR/env/ holds the generations of one build directory's active set:
+ *
+ *   .lock            flock: LOCK_EX for whoever changes env/ (activate,
+ *                    deactivate, rollback, gc), LOCK_SH for readers (list...)
+ *   gen-N/           generation N, never changed once renamed into place:
+ *     bin/ lib/ include/ share/ etc/
+ *                    real directories merging those of every package; each
+ *                    file or symlink of a package is a symlink to its
+ *                    absolute path STORE/ID/...
+ *     env.sh         POSIX sh to source: the packages' env: and the
+ *                    generation's directories on PATH, LD_LIBRARY_PATH, ...
+ *     active.json    what the generation holds, see write_info()
+ *   active           symlink to "gen-N", replaced by one rename(2)
+ *   .gen-N.tmp/      a generation being built
+ *   .old-gen-N/      a generation gc is deleting (renamed first, so that no
+ *                    half-deleted gen-N is ever seen)
+ *   active.tmp.PID   the new active symlink before its rename
+ *
+ * The temp names are removed by the next writer, under the lock. So a crash
+ * leaves active on the old or on the new generation, and both are complete.
+ * N only grows: the next generation is one more than the highest on disk,
+ * also after a rollback (as Nix numbers profile generations). Every writer
+ * takes .lock, then the store's gc lock (shared, or exclusive for gc): the
+ * same order everywhere, so two of them never deadlock.
+ */
+
+/* the directories of a package that the farm merges */
+static const char *const tops[] = {"bin", "etc", "include", "lib", "share"};
+
+int
+envdir_locate(char **builddir, char **store)
+{
+	const char *b = opt_builddir;
+	const char *s = NULL, *bd = NULL;
+	char *abs, *path;
+	json_t *m = NULL;
+	int ret = -1;
+
+	if (!b)
+		b = fs_exists("build.ninja") ? "." : "build";
+	abs = fs_abspath(b);
+	*builddir = *store = NULL;
+	if (!fs_isdir(abs)) {
+		fail("no build directory %s (name one with -B BUILDDIR)", abs);
+		goto out;
+	}
+	/* the store this build directory was generated with */
+	path = xasprintf("%s/.pkggen/activate.json", abs);
+	if (fs_exists(path))
+		m = cjson_load(path);
+	free(path);
+	if (!m) {
+		path = xasprintf("%s/env/active/active.json", abs);
+		if (fs_exists(path))
+			m = cjson_load(path);
+		free(path);
+	}
+	if (m) {
+		s = cjson_str(m, "store");
+		bd = cjson_str(m, "builddir");
+	}
+	if (!s || s[0] != '/') {
+		fail("%s: no store known: no .pkggen/activate.json and no active "
+		    "generation (run pkggen first)", abs);
+		goto out;
+	}
+	/* the manifest's spelling of the build directory names its gc root */
+	*builddir = xstrdup(bd && bd[0] == '/' ? bd : abs);
+	*store = xstrdup(s);
+	ret = 0;
+out:
+	json_decref(m);
+	free(abs);
+	return ret;
+}
+
+long
+envdir_gen_number(const char *name)
+{
+	char *end;
+	long n;
+
+	if (strncmp(name, "gen-", 4) != 0 || name[4] < '1' || name[4] > '9')
+		return 0;
+	errno = 0;
+	n = strtol(name + 4, &end, 10);
+	return *end || errno ? 0 : n;
+}
+
+static int
+cmplong(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* list the generations; with clean, remove what crashed runs left */
+static int
+scan(struct envdir *e, int clean)
+{
+	char link[NAME_MAX + 1];
+	size_t cap = 0;
+	ssize_t len;
+	struct dirent *d;
+	DIR *dir;
+	long n;
+	int fd = dup(e->fd);
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return fail("open %s:", e->dir);
+	}
+	while ((d = readdir(dir))) {
+		if (clean && ((startswith(d->d_name, ".gen-") && endswith(d->d_name, ".tmp")) ||
+		    startswith(d->d_name, ".old-gen-"))) {
+			char *p = xasprintf("%s/%s", e->dir, d->d_name);
+
+			fs_rmtree(p);
+			free(p);
+			step_point("remove a leftover generation");
+		} else if (clean && startswith(d->d_name, "active.tmp.")) {
+			unlinkat(e->fd, d->d_name, 0);
+			step_point("remove a leftover active.tmp");
+		} else if ((n = envdir_gen_number(d->d_name)) > 0) {
+			if (e->ngens == cap) {
+				cap = cap ? 2 * cap : 16;
+				e->gens = xreallocarray(e->gens, cap, sizeof(*e->gens));
+			}
+			e->gens[e->ngens++] = n;
+		}
+	}
+	closedir(dir);
+	if (e->ngens)
+		qsort(e->gens, e->ngens, sizeof(*e->gens), cmplong);
+	if (e->ngens && e->gens[e->ngens - 1] == LONG_MAX)
+		return fail("no generation number left (%s)", e->dir);
+	len = readlinkat(e->fd, "active", link, sizeof(link) - 1);
+	if (len > 0) {
+		link[len] = '\0';
+		e->cur = envdir_gen_number(link);
+	}
+	return 0;
+}
+
+int
+envdir_open(struct envdir *e, const char *builddir, const char *store, int flags)
+{
+	char *lockpath;
+
+	memset(e, 0, sizeof(*e));
+	e->fd = e->lock = e->gclock = -1;
+	e->builddir = xstrdup(builddir);
+	e->store = xstrdup(store);
+	e->dir = xasprintf("%s/env", builddir);
+	if (flags & ENVDIR_READ) {
+		/* nothing activated yet: no generations, not an error */
+		if (!fs_isdir(e->dir))
+			return 0;
+	} else if (fs_mkdirs(e->dir, 0755) < 0) {
+		return -1;
+	}
+	e->fd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e->fd < 0)
+		return fail("open %s:", e->dir);
+	lockpath = xasprintf("%s/.lock", e->dir);
+	e->lock = fs_lock(lockpath, flags & ENVDIR_READ ? LOCK_SH : LOCK_EX);
+	if (e->lock < 0) {
+		fail("lock %s:", lockpath);
+		free(lockpath);
+		return -1;
+	}
+	free(lockpath);
+	if (!(flags & ENVDIR_READ)) {
+		/* no gc while we reference store entries (or, for gc, no one else) */
+		e->gclock = store_lock(store, flags & ENVDIR_GC ? LOCK_EX : LOCK_SH);
+		if (e->gclock < 0)
+			return -1;
+		/* gc keeps what the generations of every registered env/
+		 * reference, and the archives its build's manifests name */
+		if (store_add_root(store, e->dir) < 0)
+			return -1;
+		step_point("register the gc root");
+	}
+	return scan(e, !(flags & ENVDIR_READ));
+}
+
+void
+envdir_close(struct envdir *e)
+{
+	if (e->gclock >= 0)
+		close(e->gclock);
+	if (e->lock >= 0)
+		close(e->lock);
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->gens);
+	free(e->builddir);
+	free(e->store);
+	free(e->dir);
+	memset(e, 0, sizeof(*e));
+	e->fd = e->lock = e->gclock = -1;
+}
+
+int
+envdir_has(const struct envdir *e, long n)
+{
+	return e->ngens && bsearch(&n, e->gens, e->ngens, sizeof(*e->gens), cmplong);
+}
+
+json_t *
+envdir_load(const struct envdir *e, long n)
+{
+	char *path = xasprintf("%s/gen-%ld/active.json", e->dir, n);
+	json_t *info = cjson_load(path), *pkgs;
+
+	pkgs = json_object_get(info, "packages");
+	if (info && (!json_is_object(info) || !json_is_array(pkgs))) {
+		fail("%s: not a generation record (no 'packages' array)", path);
+		json_decref(info);
+		info = NULL;
+	}
+	free(path);
+	return info;
+}
+
+int
+genpkg_load(struct genpkg *p, const char *store, const char *id)
+{
+	char *path;
+	const char *name, *version, *got;
+
+	memset(p, 0, sizeof(*p));
+	if (store_check_id(id) < 0)
+		return -1;
+	p->prefix = xasprintf("%s/%s", store, id);
+	path = xasprintf("%s/pkginfo.json", p->prefix);
+	p->info = cjson_load(path);
+	free(path);
+	if (!p->info)
+		return -1;
+	name = cjson_str(p->info, "name");
+	version = cjson_str(p->info, "version");
+	got = cjson_str(p->info, "id");
+	if (!name || !version || !got || strcmp(got, id) != 0)
+		return fail("%s/pkginfo.json: expected the strings name, version and id '%s'",
+		    p->prefix, id);
+	p->name = xstrdup(name);
+	p->version = xstrdup(version);
+	p->id = xstrdup(id);
+	return 0;
+}
+
+void
+genpkg_release(struct genpkg *p)
+{
+	free(p->name);
+	free(p->version);
+	free(p->id);
+	free(p->prefix);
+	json_decref(p->info);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *
+genpkg_dep(const json_t *d)
+{
+	return json_is_string(d) ? json_string_value(d) : cjson_str(d, "id");
+}
+
+/* a sorted index of packages by id, for bsearch */
+static int
+cmpid(const void *a, const void *b)
+{
+	const struct genpkg *p = *(const struct genpkg *const *)a;
+	const struct genpkg *q = *(const struct genpkg *const *)b;
+
+	return strcmp(p->id, q->id);
+}
+
+static struct genpkg *
+lookup(struct genpkg **idx, size_t n, const char *id)
+{
+	struct genpkg key, *k = &key, **hit;
+
+	key.id = (char *)id;
+	hit = bsearch(&k, idx, n, sizeof(*idx), cmpid);
+	return hit ? *hit : NULL;
+}
+
+static int
+cmpname(const void *a, const void *b)
+{
+	const struct genpkg *p = *(const struct genpkg *const *)a;
+	const struct genpkg *q = *(const struct genpkg *const *)b;
+
+	return strcmp(p->name, q->name);
+}
+
+/* depth first, dependencies before dependents */
+static void
+topo(struct genpkg **idx, size_t n, struct genpkg *p, char *state, struct genpkg *base,
+    struct genpkg *out, size_t *nout)
+{
+	json_t *deps = json_object_get(p->info, "depends"), *d;
+	size_t j;
+
+	if (state[p - base])
+		return;
+	state[p - base] = 1;
+	json_array_foreach(deps, j, d) {
+		struct genpkg *q = lookup(idx, n, genpkg_dep(d));
+
+		if (q)
+			topo(idx, n, q, state, base, out, nout);
+	}
+	out[(*nout)++] = *p;
+}
+
+/* returns a new array: pointers to v's elements sorted by id */
+static struct genpkg **
+index_by_id(struct genpkg *v, size_t n)
+{
+	struct genpkg **idx = xreallocarray(NULL, n ? n : 1, sizeof(*idx));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		idx[i] = &v[i];
+	qsort(idx, n, sizeof(*idx), cmpid);
+	return idx;
+}
+
+int
+genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where)
+{
+	struct genpkg *v = *pkgs, *sorted, **idx;
+	size_t nv = *n, cap = nv, i, j, nout = 0;
+	char *state;
+	int ret = 0;
+
+	/* a package listed twice is the same package: keep the first */
+	idx = index_by_id(v, nv);
+	state = xcalloc(nv ? nv : 1, 1);
+	for (i = 1; i < nv; i++)
+		if (strcmp(idx[i - 1]->id, idx[i]->id) == 0)
+			state[(idx[i - 1] < idx[i] ? idx[i] : idx[i - 1]) - v] = 1;
+	for (i = j = 0; i < nv; i++) {
+		if (state[i])
+			genpkg_release(&v[i]);
+		else
+			v[j++] = v[i];
+	}
+	free(state);
+	if (j != nv) {
+		nv = j;
+		free(idx);
+		idx = index_by_id(v, nv);
+	}
+	/* add what the packages depend on and the set lacks; the store has
+	 * it, as an extracted STORE/ID always has its runtime closure beside it */
+	for (i = 0; i < nv && ret == 0; i++) {
+		json_t *deps = json_object_get(v[i].info, "depends"), *d;
+
+		json_array_foreach(deps, j, d) {
+			const char *id = genpkg_dep(d);
+
+			if (!id || lookup(idx, nv, id))
+				continue;
+			if (nv == cap) {
+				cap = cap ? 2 * cap : 16;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			if (genpkg_load(&v[nv], store, id) < 0) {
+				genpkg_release(&v[nv]);
+				ret = -1;
+				break;
+			}
+			nv++;
+			free(idx);
+			idx = index_by_id(v, nv);
+		}
+	}
+	*pkgs = v;
+	*n = nv;
+	if (ret < 0)
+		goto out;
+	/* one version of a name */
+	qsort(idx, nv, sizeof(*idx), cmpname);
+	for (i = 1; i < nv; i++) {
+		if (strcmp(idx[i - 1]->name, idx[i]->name) == 0)
+			ret = fail("only one version of %s can be active: %s and %s (%s)",
+			    idx[i]->name, idx[i - 1]->id, idx[i]->id, where);
+	}
+	if (ret < 0)
+		goto out;
+	qsort(idx, nv, sizeof(*idx), cmpid);
+	/* dependencies first, otherwise in the given order */
+	state = xcalloc(nv ? nv : 1, 1);
+	sorted = xreallocarray(NULL, nv ? nv : 1, sizeof(*sorted));
+	for (i = 0; i < nv; i++)
+		topo(idx, nv, &v[i], state, v, sorted, &nout);
+	free(state);
+	free(v);
+	*pkgs = sorted;
+out:
+	free(idx);
+	return ret;
+}
+
+/* the symlink farm: merging one package's tree into the generation */
+struct farm {
+	const struct genpkg *pkgs;
+	size_t cur;		/* the package being merged */
+	const char *where;
+	struct buf src;		/* STORE/ID/REL of the entry at hand */
+	size_t rel;		/* where REL starts in src */
+};
+
+/* the first package before f->cur that has the path at hand */
+static const struct genpkg *
+owner(struct farm *f)
+{
+	const char *rel = f->src.s + f->rel;
+	const struct genpkg *found = NULL;
+	size_t i;
+
+	for (i = 0; i < f->cur && !found; i++) {
+		char *p = xasprintf("%s/%s", f->pkgs[i].prefix, rel);
+
+		if (fs_exists(p))
+			found = &f->pkgs[i];
+		free(p);
+	}
+	return found;
+}
+
+static int
+conflict(struct farm *f)
+{
+	const struct genpkg *p = owner(f), *q = &f->pkgs[f->cur];
+
+	return fail("conflict: %s is provided by both %s (%s) and %s (%s) (%s)",
+	    f->src.s + f->rel, p ? p->name : "another package", p ? p->id : "?",
+	    q->name, q->id, f->where);
+}
+
+/* merge directory sfd (which this consumes) into dfd: subdirectories become
+ * directories, anything else a symlink to its absolute path in the store */
+static int
+merge(struct farm *f, int sfd, int dfd)
+{
+	size_t len = f->src.len;
+	struct dirent *e;
+	struct stat st;
+	int ret = 0, s2, d2;
+	DIR *d = fdopendir(sfd);
+
+	if (!d) {
+		close(sfd);
+		return fail("open %s:", f->src.s);
+	}
+	while (ret == 0 && (e = readdir(d))) {
+		unsigned char type = e->d_type;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		f->src.len = len;
+		buf_putc(&f->src, '/');
+		buf_puts(&f->src, e->d_name);
+		if (type == DT_UNKNOWN) {
+			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				ret = fail("stat %s:", f->src.s);
+				break;
+			}
+			type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		}
+		if (type != DT_DIR) {
+			if (symlinkat(f->src.s, dfd, e->d_name) == 0)
+				continue;
+			ret = errno == EEXIST ? conflict(f) : fail("symlink %s:", f->src.s);
+			break;
+		}
+		if (mkdirat(dfd, e->d_name, 0755) < 0 && (errno != EEXIST ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))) {
+			ret = errno == EEXIST ? conflict(f) : fail("mkdir %s:", f->src.s);
+			break;
+		}
+		s2 = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s2 < 0) {
+			ret = fail("open %s:", f->src.s);
+			break;
+		}
+		d2 = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d2 < 0) {
+			close(s2);
+			ret = fail("open %s:", f->src.s);
+			break;
+		}
+		ret = merge(f, s2, d2);
+		close(d2);
+	}
+	f->src.len = len;
+	f->src.s[len] = '\0';
+	closedir(d);
+	return ret;
+}
+
+/* fill the generation directory genfd with every package's tops[] */
+static int
+link_farm(const struct genpkg *pkgs, size_t n, const char *where, int genfd)
+{
+	struct farm f = {pkgs, 0, where, BUF_INIT, 0};
+	size_t i, t;
+	int ret = 0, tfd[LEN(tops)];
+
+	for (t = 0; t < LEN(tops); t++)
+		tfd[t] = -1;
+	for (t = 0; t < LEN(tops); t++) {
+		if (mkdirat(genfd, tops[t], 0755) < 0 ||
+		    (tfd[t] = openat(genfd, tops[t], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			ret = fail("mkdir %s:", tops[t]);
+			goto out;
+		}
+	}
+	for (i = 0; i < n && ret == 0; i++) {
+		f.cur = i;
+		for (t = 0; t < LEN(tops) && ret == 0; t++) {
+			int sfd;
+
+			buf_reset(&f.src);
+			buf_puts(&f.src, pkgs[i].prefix);
+			f.rel = f.src.len + 1;
+			buf_printf(&f.src, "/%s", tops[t]);
+			/* a top directory may be a symlink (lib -> lib64): follow it */
+			sfd = open(f.src.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (sfd < 0) {
+				if (errno != ENOENT && errno != ENOTDIR)
+					ret = fail("open %s:", f.src.s);
+				continue;
+			}
+			ret = merge(&f, sfd, tfd[t]);
+		}
+	}
+out:
+	for (t = 0; t < LEN(tops); t++)
+		if (tfd[t] >= 0)
+			close(tfd[t]);
+	buf_release(&f.src);
+	return ret;
+}
+
+/* s in single quotes, safe for any sh */
+static void
+shquote(struct buf *b, const char *s)
+{
+	buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *s);
+	}
+	buf_putc(b, '\'');
+}
+
+static int
+is_varname(const char *s)
+{
+	static const char rest[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789";
+
+	return *s && !(*s >= '0' && *s <= '9') && s[strspn(s, rest)] == '\0';
+}
+
+/* one export: PATH-like variables (PATH, or ending in PATH) get value
+ * prepended to their old value, any other is set to value */
+static void
+put_export(struct buf *b, const char *var, const char *value)
+{
+	buf_puts(b, var);
+	buf_putc(b, '=');
+	shquote(b, value);
+	if (endswith(var, "PATH"))
+		buf_printf(b, "\"${%s:+:$%s}\"", var, var);
+	buf_printf(b, "; export %s\n", var);
+}
+
+/* env.sh: each package's env: (deps first, {{prefix}} = its STORE/ID),
+ * then the generation's own directories, so that they come first */
+static int
+write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
+    const char *dir)
+{
+	static const char *const dirvars[][3] = {
+		{"LIBRARY_PATH", "lib", NULL},
+		{"CPATH", "include", NULL},
+		{"PKG_CONFIG_PATH", "lib/pkgconfig", "share/pkgconfig"},
+		{"LD_LIBRARY_PATH", "lib", NULL},
+		{"PATH", "bin", NULL},
+	};
+	struct buf b = BUF_INIT, v = BUF_INIT, val = BUF_INIT;
+	const char *var, *s, *hit;
+	char *final = xasprintf("%s/gen-%ld", e->dir, gen);
+	json_t *env, *x;
+	size_t i;
+	int ret = -1;
+
+	buf_printf(&b, "# generation %ld of %s, made by pkgtool\n", gen, e->builddir);
+	buf_printf(&v, "%s/env.sh", final);
+	buf_puts(&b, "# use: . ");
+	shquote(&b, buf_str(&v));
+	buf_putc(&b, '\n');
+	for (i = 0; i < n; i++) {
+		env = json_object_get(pkgs[i].info, "env");
+		if (!env)
+			continue;
+		if (!json_is_object(env)) {
+			fail("%s/pkginfo.json: env is not an object", pkgs[i].prefix);
+			goto out;
+		}
+		/* jansson iterates in insertion order: the archive's sorted order */
+		json_object_foreach(env, var, x) {
+			if (!is_varname(var) || !json_is_string(x)) {
+				fail("%s/pkginfo.json: env: bad variable '%s' (expected a "
+				    "shell name and a string)", pkgs[i].prefix, var);
+				goto out;
+			}
+			buf_reset(&val);
+			for (s = json_string_value(x); (hit = strstr(s, "{{prefix}}")); s = hit + 10) {
+				buf_putn(&val, s, (size_t)(hit - s));
+				buf_puts(&val, pkgs[i].prefix);
+			}
+			buf_puts(&val, s);
+			put_export(&b, var, buf_str(&val));
+		}
+	}
+	for (i = 0; i < LEN(dirvars); i++) {
+		buf_reset(&v);
+		buf_printf(&v, "%s/%s", final, dirvars[i][1]);
+		if (dirvars[i][2])
+			buf_printf(&v, ":%s/%s", final, dirvars[i][2]);
+		put_export(&b, dirvars[i][0], buf_str(&v));
+	}
+	/* an empty last MANPATH entry stands for man's default path: keep it */
+	buf_puts(&b, "MANPATH=");
+	buf_reset(&v);
+	buf_printf(&v, "%s/share/man", final);
+	shquote(&b, buf_str(&v));
+	buf_puts(&b, "\":${MANPATH-}\"; export MANPATH\n");
+	buf_reset(&v);
+	buf_printf(&v, "%s/env.sh", dir);
+	ret = fs_write_atomic(buf_str(&v), b.s, b.len);
+out:
+	free(final);
+	buf_release(&val);
+	buf_release(&v);
+	buf_release(&b);
+	return ret;
+}
+
+/*
+ * active.json, the record of a generation (read by rollback, list, gc, ...):
+ *   {"generation": N, "previous": M or null (active before this one),
+ *    "created": "YYYY-MM-DDTHH:MM:SSZ", "builddir": "/abs", "store": "/abs",
+ *    "packages": [{"name", "version", "id", "kind", "depends": [ids]}]}
+ * with packages dependencies first. gc keeps every STORE/ID it names.
+ */
+static int
+write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
+    const char *dir)
+{
+	json_t *o, *arr = json_array(), *deps, *d, *kind;
+	char when[32];
+	time_t now = time(NULL);
+	size_t i, j;
+	char *path = xasprintf("%s/active.json", dir);
+	int ret;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	for (i = 0; i < n; i++) {
+		const struct genpkg *p = &pkgs[i];
+		json_t *ids = json_array();
+
+		deps = json_object_get(p->info, "depends");
+		json_array_foreach(deps, j, d) {
+			const char *id = genpkg_dep(d);
+
+			if (id)
+				json_array_append_new(ids, json_string(id));
+		}
+		kind = json_object_get(p->info, "kind");
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:O, s:o}",
+		    "name", p->name, "version", p->version, "id", p->id,
+		    "kind", json_is_string(kind) ? kind : json_null(), "depends", ids));
+	}
+	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "generation", (json_int_t)gen,
+	    "previous", e->cur ? json_integer(e->cur) : json_null(), "created", when,
+	    "builddir", e->builddir, "store", e->store, "packages", arr);
+	if (!o)
+		fatal("out of memory");
+	ret = cjson_write(path, o, 0);
+	free(path);
+	json_decref(o);
+	return ret;
+}
+
+/* build env/.gen-N.tmp and rename it to env/gen-N */
+static int
+make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
+    const char *where)
+{
+	char *tmp = xasprintf("%s/.gen-%ld.tmp", e->dir, gen);
+	char *final = xasprintf("%s/gen-%ld", e->dir, gen);
+	int genfd = -1, ret = -1;
+
+	if (mkdir(tmp, 0755) < 0 || (genfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fail("mkdir %s:", tmp);
+		goto out;
+	}
+	step_point("mkdir .gen-N.tmp");
+	if (link_farm(pkgs, n, where, genfd) < 0)
+		goto out;
+	step_point("symlink farm");
+	if (write_envsh(e, pkgs, n, gen, tmp) < 0)
+		goto out;
+	step_point("write env.sh");
+	if (write_info(e, pkgs, n, gen, tmp) < 0)
+		goto out;
+	step_point("write active.json");
+	/*
+	 * The farm is only directories and symlinks, metadata that the
+	 * journal commits in order before the rename below; the two files
+	 * were fsynced, and so is the directory that holds them.
+	 */
+	if (fsync(genfd) < 0 || rename(tmp, final) < 0) {
+		fail("rename %s to %s:", tmp, final);
+		goto out;
+	}
+	step_point("rename .gen-N.tmp to gen-N");
+	fsync(e->fd);
+	ret = 0;
+out:
+	if (genfd >= 0)
+		close(genfd);
+	if (ret < 0)
+		fs_rmtree(tmp);
+	free(final);
+	free(tmp);
+	return ret;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int
+envdir_switch(struct envdir *e, long n)
+{
+	char tmp[64], target[64];
+	const char *timing = getenv("PKGTOOL_TIMING");
+	double t0, t1, t2;
+
+	snprintf(tmp, sizeof(tmp), "active.tmp.%ld", (long)getpid());
+	snprintf(target, sizeof(target), "gen-%ld", n);
+	t0 = now_ms();
+	unlinkat(e->fd, tmp, 0);
+	if (symlinkat(target, e->fd, tmp) < 0)
+		return fail("symlink %s/%s:", e->dir, tmp);
+	step_point("symlink active.tmp");
+	if (renameat(e->fd, tmp, e->fd, "active") < 0) {
+		unlinkat(e->fd, tmp, 0);
+		return fail("rename %s/%s to active:", e->dir, tmp);
+	}
+	step_point("rename active.tmp to active");
+	t1 = now_ms();
+	if (fsync(e->fd) < 0)
+		return fail("fsync %s:", e->dir);
+	t2 = now_ms();
+	if (timing && *timing == '1')
+		fprintf(stderr, "pkgtool: timing: switch to gen-%ld: %.3f ms "
+		    "(symlink + rename), fsync %.3f ms\n", n, t1 - t0, t2 - t1);
+	e->cur = n;
+	return 0;
+}
+
+int
+envdir_commit(struct envdir *e, const struct genpkg *pkgs, size_t n, const char *where,
+    long *gen)
+{
+	long next = e->ngens ? e->gens[e->ngens - 1] + 1 : 1;
+	const char *timing = getenv("PKGTOOL_TIMING");
+	double t0 = now_ms();
+
+	if (make_generation(e, pkgs, n, next, where) < 0)
+		return -1;
+	if (timing && *timing == '1')
+		fprintf(stderr, "pkgtool: timing: generation %ld of %zu packages built in %.3f ms\n",
+		    next, n, now_ms() - t0);
+	e->gens = xreallocarray(e->gens, e->ngens + 1, sizeof(*e->gens));
+	e->gens[e->ngens++] = next;
+	if (envdir_switch(e, next) < 0)
+		return -1;
+	*gen = next;
+	return 0;
+}

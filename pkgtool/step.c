@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* step: numbered points between the filesystem mutations of activate,
+ * deactivate, rollback and gc, where crash tests kill the process */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "pkgtool.h"
+
+/*
+ * PKGTOOL_CRASH_AT=N makes the process SIGKILL itself at its Nth step point,
+ * exactly what a power cut or kill -9 there would leave on disk (minus the
+ * page cache, which fsync and syncfs cover). PKGTOOL_STEPS=1 prints each
+ * point to stderr. Tests only: nothing else reads these variables.
+ */
+void
+step_point(const char *what)
+{
+	static long n, at = -1;
+	static int trace;
+
+	if (at < 0) {
+		const char *s = getenv("PKGTOOL_CRASH_AT"), *t = getenv("PKGTOOL_STEPS");
+
+		at = s && *s ? atol(s) : 0;
+		trace = t && *t == '1';
+	}
+	n++;
+	if (trace)
+		fprintf(stderr, "pkgtool: step %ld: %s\n", n, what);
+	if (n == at) {
+		fflush(NULL);
+		kill(getpid(), SIGKILL);
+		pause();
+	}
+}
