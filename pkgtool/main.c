@@ -46,7 +46,7 @@ usage(FILE *f)
 
 	fprintf(f, "usage: pkgtool [-B BUILDDIR] COMMAND [ARGS...]\n\ncommands:\n");
 	for (i = 0; i < LEN(cmds); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %-14s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\n'pkgtool COMMAND --help' describes one command.\n");
 }
 
