@@ -325,6 +325,8 @@ void pipeline_prepare(struct gen *g);
 int pipeline_write(struct gen *g);
 /* append the pipeline's edges and targets to build.ninja */
 void pipeline_ninja(struct gen *g, struct buf *b);
+/* the pipeline's mirrors: as "NAME=BASE BASE;NAME=BASE", or NULL */
+const char *pipeline_mirrors(struct gen *g);
 /* free what the pipeline holds outside the arena */
 void pipeline_release(struct gen *g);
 /* print the config menu of package spec (--list-params); 0, or 2 after errors */

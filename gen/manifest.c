@@ -203,6 +203,8 @@ manifest_write_all(struct gen *g)
 				json_object_set_new(f, "packages", json_array());
 				json_object_set_new(f, "store", json_string(g->store));
 				json_object_set_new(f, "dest", json_string(manifest_source_file(g, s)));
+				if (pipeline_mirrors(g))
+					json_object_set_new(f, "mirrors", json_string(pipeline_mirrors(g)));
 				if (s->type == SRC_URL) {
 					json_object_set_new(f, "algo", json_string(s->algo));
 					json_object_set_new(f, "hash", json_string(s->hash));

@@ -70,6 +70,7 @@ struct pipeline {
 	struct kv *env;
 	size_t nenv;
 	const char *hostfile, *launcher, *shared_root, *private_root;
+	const char *mirrors;	/* "NAME=BASE BASE;NAME=BASE", as PKGTOOL_MIRRORS */
 	struct entry **pkgs, **icpts;
 	size_t npkgs, nicpts, pcap, icap;
 	/* a sweep */
@@ -349,6 +350,50 @@ load_env(struct gen *g, struct pipeline *pl, const struct ynode *n)
 	}
 }
 
+/* mirrors: {NAME: BASE} or {NAME: [BASE, ...]}; a relative file path base is
+ * taken relative to the pipeline file */
+static void
+load_mirrors(struct gen *g, struct pipeline *pl, const struct ynode *n)
+{
+	struct buf b = BUF_INIT;
+	size_t i, j;
+
+	if (n->type != Y_MAP) {
+		diag_error(&g->d, n->mark, "'mirrors' must map a mirror name to a base URL or a "
+		    "list of them, like {debian: http://HOST/debian}");
+		return;
+	}
+	for (i = 0; i < n->n; i += 2) {
+		const struct ynode *k = n->items[i], *v = n->items[i + 1];
+		size_t cnt = v->type == Y_SEQ ? v->n : 1;
+
+		if (strpbrk(k->str, "=; \t") || !*k->str) {
+			diag_error(&g->d, k->mark, "mirror name '%s' must not hold '=', ';' or blanks",
+			    k->str);
+			continue;
+		}
+		buf_printf(&b, "%s%s=", b.len ? ";" : "", k->str);
+		for (j = 0; j < cnt; j++) {
+			const struct ynode *u = v->type == Y_SEQ ? v->items[j] : v;
+
+			if (u->type != Y_SCALAR || strpbrk(u->str, "; \t")) {
+				diag_error(&g->d, u->mark, "a mirror base must be one URL without "
+				    "blanks or ';'");
+				continue;
+			}
+			buf_printf(&b, "%s%s", j ? " " : "", u->str);
+		}
+	}
+	pl->mirrors = arena_strdup(&g->a, buf_str(&b));
+	buf_release(&b);
+}
+
+const char *
+pipeline_mirrors(struct gen *g)
+{
+	return g->pl && g->pl->mirrors ? g->pl->mirrors : NULL;
+}
+
 static void
 load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 {
@@ -421,6 +466,8 @@ load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 		}
 		pl->launcher = n->str;
 	}
+	if ((n = ymap_get(root, "mirrors")))
+		load_mirrors(g, pl, n);
 	if ((n = ymap_get(root, "shared_dir")) && scalar(g, n, "shared_dir"))
 		pl->shared_root = relpath(g, pl->dir, n->str);
 	if ((n = ymap_get(root, "private_dir")) && scalar(g, n, "private_dir"))
@@ -1317,10 +1364,15 @@ pipeline_ninja(struct gen *g, struct buf *b)
 		target(b, g, start_out(g, NULL, pl->pkgs[i]));
 	}
 	buf_puts(b, "\n");
-	static const char *const whole[] = {"stop", "status", "kill", "clean", "restart"};
+	static const char *const whole[] = {"stop", "status", "kill", "clean"};
 	for (i = 0; i < LEN(whole); i++)
 		buf_printf(b, "build %s: %s .pkggen/pipeline.json\n  name = %s\n", whole[i], whole[i],
 		    pl->name ? pl->name : "pipeline");
+	/* restart starts again, so what it starts must be configured first */
+	buf_puts(b, "build restart: restart .pkggen/pipeline.json |");
+	for (i = 0; i < pl->npkgs; i++)
+		buf_printf(b, " .pkggen/run/%s.configured", pl->pkgs[i]->name);
+	buf_printf(b, "\n  name = %s\n", pl->name ? pl->name : "pipeline");
 }
 
 int

@@ -487,6 +487,25 @@ fetch_url(struct source *src)
 		}
 		mirror_free(urls);
 	}
+	/* last, a content-addressed mirror (pkgtool mirror's layout): it serves
+	 * any URL's content, so an air-gapped site needs only this one */
+	if (!done && ret == 0) {
+		urls = mirror_hashed(src->algo, src->key);
+		for (j = 0; !done && urls[j]; j++) {
+			buf_reset(&why);
+			mismatch = 0;
+			if (try_url(src, urls[j], &why, &mismatch) == 0) {
+				done = 1;
+				break;
+			}
+			if (!why.len) {
+				ret = -1;
+				break;
+			}
+			buf_printf(&fails, "\n  %s: %s (mirror hashed)", urls[j], why.s);
+		}
+		mirror_free(urls);
+	}
 	if (done && bad.len)
 		warnf("%s: wrong content for %s: %s", src->dest, src->who, bad.s);
 	if (!done && ret == 0) {
@@ -810,6 +829,15 @@ cmd_fetch(int argc, char **argv)
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
 	memset(&src, 0, sizeof(src));
+	/* a pipeline's mirrors: come after the environment's, which a site controls */
+	if (cjson_str(m, "mirrors") && *cjson_str(m, "mirrors")) {
+		const char *env = getenv("PKGTOOL_MIRRORS");
+		char *all = env && *env ? xasprintf("%s;%s", env, cjson_str(m, "mirrors")) :
+		    xstrdup(cjson_str(m, "mirrors"));
+
+		setenv("PKGTOOL_MIRRORS", all, 1);
+		free(all);
+	}
 	if (source_init(&src, m, argv[optind]) < 0) {
 		ret = 2;
 		goto out;

@@ -18,6 +18,7 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{"fetch",    cmd_fetch,    "download and verify a source into the store"},
 	{"verify",   cmd_verify,   "re-check the hashes of sources in the store"},
+	{"mirror",   cmd_mirror,   "copy a build's verified sources into a mirror directory"},
 	{"build",    cmd_build,    "build a package and pack it into the store"},
 	{"package",  cmd_package,  "pack a built package into the store"},
 	{"activate", cmd_activate, "switch the active set (atomic)"},

@@ -380,3 +380,19 @@ mirror_free(char **urls)
 		free(urls[i]);
 	free(urls);
 }
+
+char **
+mirror_hashed(const char *algo, const char *hex)
+{
+	struct list bases = {NULL, 0, 0}, known = {NULL, 0, 0}, out = {NULL, 0, 0};
+	size_t i;
+
+	env_bases("hashed", &bases, &known);
+	for (i = 0; i < bases.len; i++)
+		list_add(&out, xasprintf("%s/%s/%s", bases.v[i], algo, hex));
+	list_release(&bases);
+	list_release(&known);
+	if (!out.len)
+		list_add(&out, NULL);	/* an empty, NULL-terminated array */
+	return out.v;
+}

@@ -23,6 +23,13 @@ int cmd_verify(int argc, char **argv);
  * after a message when NAME has no base. */
 char **mirror_expand(const char *url);
 void mirror_free(char **urls);
+/* the content-addressed copies of a source: BASE/ALGO/HEX for each base of
+ * the mirror called "hashed" in PKGTOOL_MIRRORS (what `pkgtool mirror`
+ * writes); a NULL-terminated array of new strings, possibly empty */
+char **mirror_hashed(const char *algo, const char *hex);
+
+/* cmd_mirror.c: copy a build's verified sources into a mirror directory */
+int cmd_mirror(int argc, char **argv);
 
 /* cmd_build.c: build and package one package (manifest .pkggen/pkg/ID.json) */
 int cmd_build(int argc, char **argv);
@@ -157,6 +164,14 @@ const char *genpkg_dep(const json_t *d);
  * refuse two versions of one name, and order them dependencies first. 0 or
  * -1 after a message naming where */
 int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
+
+/* farm.c: fill the empty directory genfd with the merged bin/ etc/ include/
+ * lib/ share/ of the n packages: a directory that one package alone
+ * provides becomes one symlink to it, a shared one a real directory, and
+ * anything else a symlink into the store. Two packages providing one path
+ * is an error naming both and the path (and where), found before anything
+ * is written. 0 or -1 after a message */
+int farm_build(const struct genpkg *pkgs, size_t n, const char *where, int genfd);
 
 /* step.c: PKGTOOL_CRASH_AT=N kills the process at its Nth step point (tests) */
 void step_point(const char *what);
