@@ -148,10 +148,13 @@ struct recipe {
 	int mpi;
 	const char **variants;	/* names */
 	size_t nvariants;
+	int broken;	/* it has errors (already reported): no output will be written */
 };
 
-/* parse and validate dir/package.yaml (repository repo); NULL with errors in d.
- * variant selects NAME:VARIANT (its keys replace the base's); NULL = base. */
+/* parse and validate dir/package.yaml (repository repo), errors into d.
+ * variant selects NAME:VARIANT (its keys replace the base's); NULL = base.
+ * NULL when the file cannot be read or parsed or the variant does not exist;
+ * a recipe with other errors is returned with broken set. */
 struct recipe *recipe_load(struct arena *a, struct diag *d, const char *dir,
     const char *repo, const char *variant);
 /* the names of a param type */

@@ -12,6 +12,7 @@
 #include "cjson.h"
 #include "fs.h"
 #include "gen.h"
+#include "hostfile.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -26,6 +27,7 @@ static const char *const entry_keys[] = {
 };
 static const char *const sweep_keys[] = {"config", "vars", "loop", "repeat"};
 static const char *const launchers[] = {"local", "ssh", "pdsh", "slurm"};
+static const char *const deploys[] = {"shared", "push"};
 static const char *const lifecycle_keys[] = {
 	"configure", "start", "ready", "status", "stop", "kill", "clean", "stats",
 };
@@ -43,6 +45,7 @@ struct entry {
 	long long timeout, retry_count;
 	int hide_output;
 	const char *hostfile, *nprocs, *ppn;
+	struct hostlist *hosts;	/* its hostfile's hosts, or NULL */
 	int explicit_after;
 };
 
@@ -70,6 +73,11 @@ struct pipeline {
 	struct kv *env;
 	size_t nenv;
 	const char *hostfile, *launcher, *shared_root, *private_root;
+	struct hostlist *hosts;	/* the pipeline's hostfile's hosts, or NULL */
+	struct mark launcher_mark;
+	const char *deploy;	/* shared | push */
+	const char **ssh_args;
+	size_t nssh_args, sshcap;
 	const char *mirrors;	/* "NAME=BASE BASE;NAME=BASE", as PKGTOOL_MIRRORS */
 	struct entry **pkgs, **icpts;
 	size_t npkgs, nicpts, pcap, icap;
@@ -124,6 +132,54 @@ relpath(struct gen *g, const char *dir, const char *p)
 	if (p[0] == '/')
 		return p;
 	return fs_abspath_arena(&g->a, arena_printf(&g->a, "%s/%s", dir, p));
+}
+
+/* the hosts of the hostfile at path, named at m (SPEC §8); re-read when it changes */
+static struct hostlist *
+load_hosts(struct gen *g, const char *path, struct mark m)
+{
+	struct hostlist *l = arena_alloc(&g->a, sizeof(*l));
+
+	gen_regen_input(g, path);
+	hostfile_read(&g->a, &g->d, path, m, l);
+	return l;
+}
+
+/* ssh_args: a string split at blanks, or a list; the file of -F or -i is
+ * relative to the pipeline, as its other paths are */
+static void
+load_ssh_args(struct gen *g, struct pipeline *pl, const struct ynode *n)
+{
+	const struct ynode *one[1];
+	const struct ynode *const *items = (const struct ynode *const *)n->items;
+	size_t i, cnt = n->n;
+
+	if (n->type == Y_SCALAR) {
+		one[0] = n;
+		items = one;
+		cnt = 1;
+	} else if (n->type != Y_SEQ) {
+		diag_error(&g->d, n->mark, "'ssh_args' must be a string or a list of arguments, not %s",
+		    ytype_name(n));
+		return;
+	}
+	for (i = 0; i < cnt; i++) {
+		const char *s = scalar(g, items[i], "ssh_args"), *p;
+		size_t len;
+
+		for (p = s; p && *p; p += len) {
+			const char *a, *prev = pl->nssh_args ? pl->ssh_args[pl->nssh_args - 1] : "";
+
+			p += strspn(p, " \t\n");
+			len = n->type == Y_SCALAR ? strcspn(p, " \t\n") : strlen(p);
+			if (!len)
+				break;
+			a = arena_strndup(&g->a, p, len);
+			if ((!strcmp(prev, "-F") || !strcmp(prev, "-i")) && a[0] != '/')
+				a = relpath(g, pl->dir, a);
+			arena_append(&g->a, (void ***)&pl->ssh_args, &pl->nssh_args, &pl->sshcap, (void *)a);
+		}
+	}
 }
 
 int
@@ -261,8 +317,10 @@ parse_entry(struct gen *g, struct pipeline *pl, const struct ynode *n, int inter
 			diag_warning(&g->d, k->mark, "'%s' is accepted for Jarvis compatibility and "
 			    "ignored", k->str);
 		} else if (!strcmp(k->str, "hostfile")) {
-			if (scalar(g, val, "hostfile"))
+			if (scalar(g, val, "hostfile")) {
 				e->hostfile = relpath(g, pl->dir, val->str);
+				e->hosts = load_hosts(g, e->hostfile, val->mark);
+			}
 		} else if (!strcmp(k->str, "nprocs")) {
 			e->nprocs = scalar(g, val, "nprocs");
 		} else if (!strcmp(k->str, "ppn")) {
@@ -381,7 +439,10 @@ load_mirrors(struct gen *g, struct pipeline *pl, const struct ynode *n)
 				    "blanks or ';'");
 				continue;
 			}
-			buf_printf(&b, "%s%s", j ? " " : "", u->str);
+			if (startswith(u->str, "file://") && u->str[7] != '/')
+				buf_printf(&b, "%sfile://%s", j ? " " : "", relpath(g, pl->dir, u->str + 7));
+			else
+				buf_printf(&b, "%s%s", j ? " " : "", u->str);
 		}
 	}
 	pl->mirrors = arena_strdup(&g->a, buf_str(&b));
@@ -454,10 +515,25 @@ load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 	}
 	if ((n = ymap_get(root, "env")))
 		load_env(g, pl, n);
-	if ((n = ymap_get(root, "hostfile")) && scalar(g, n, "hostfile"))
+	if ((n = ymap_get(root, "hostfile")) && scalar(g, n, "hostfile")) {
 		pl->hostfile = relpath(g, pl->dir, n->str);
+		pl->hosts = load_hosts(g, pl->hostfile, n->mark);
+	}
 	pl->launcher = "local";
+	pl->deploy = "shared";
+	if ((n = ymap_get(root, "ssh_args")))
+		load_ssh_args(g, pl, n);
+	if ((n = ymap_get(root, "deploy")) && scalar(g, n, "deploy")) {
+		if (!in_list(n->str, deploys, LEN(deploys))) {
+			const char *s = suggest(n->str, deploys, LEN(deploys));
+
+			diag_error(&g->d, n->mark, "deploy '%s' is not one of shared, push%s%s%s",
+			    n->str, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+		}
+		pl->deploy = n->str;
+	}
 	if ((n = ymap_get(root, "launcher")) && scalar(g, n, "launcher")) {
+		pl->launcher_mark = n->mark;
 		if (!in_list(n->str, launchers, LEN(launchers))) {
 			const char *s = suggest(n->str, launchers, LEN(launchers));
 
@@ -1016,12 +1092,23 @@ add_out(struct gen *g, struct pipeline *pl, const char *rel, json_t *j)
 }
 
 static json_t *
+hosts_json(const struct hostlist *l)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; l && i < l->n; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return a;
+}
+
+static json_t *
 run_manifest(struct gen *g, struct pipeline *pl, const struct point *pt, struct entry *e)
 {
 	const struct recipe *r = e->pkg->r;
 	json_t *m = json_object(), *params = json_object(), *secret = json_array(),
 	    *vj = json_object(), *tpl = json_array(), *life = json_object(), *icpts = json_array(),
-	    *after = json_array(), *req = json_array();
+	    *after = json_array(), *req = json_array(), *ssh_args = json_array();
 	struct map *vars = entry_vars(g, pl, pt, e, params, secret);
 	const char *rundir = map_get(vars, "rundir");
 	char hex[SHA256_HEX];
@@ -1085,6 +1172,8 @@ run_manifest(struct gen *g, struct pipeline *pl, const struct point *pt, struct 
 	}
 	for (i = 0; i < e->nafter; i++)
 		json_array_append_new(after, json_string(e->after[i]->name));
+	for (i = 0; i < pl->nssh_args; i++)
+		json_array_append_new(ssh_args, json_string(pl->ssh_args[i]));
 	for (i = 0; i < r->nrequires_exec; i++)
 		json_array_append_new(req, json_string(r->requires_exec[i]));
 
@@ -1117,7 +1206,9 @@ run_manifest(struct gen *g, struct pipeline *pl, const struct point *pt, struct 
 	json_object_set_new(m, "launcher", json_string(pl->launcher));
 	json_object_set_new(m, "hostfile", e->hostfile || pl->hostfile ?
 	    json_string(e->hostfile ? e->hostfile : pl->hostfile) : json_null());
-	json_object_set_new(m, "hosts", json_array());
+	json_object_set_new(m, "hosts", hosts_json(e->hosts ? e->hosts : pl->hosts));
+	json_object_set_new(m, "ssh_args", ssh_args);
+	json_object_set_new(m, "deploy", json_string(pl->deploy));
 	json_object_set_new(m, "nprocs", e->nprocs ? json_string(e->nprocs) : json_null());
 	json_object_set_new(m, "ppn", e->ppn ? json_string(e->ppn) : json_null());
 	json_object_set_new(m, "mpi", json_boolean(r->mpi));
@@ -1209,6 +1300,30 @@ check_sweep_vars(struct gen *g, struct pipeline *pl)
 	}
 }
 
+/* ssh and pdsh run entries on the hosts of a hostfile: each entry that runs
+ * something needs one (slurm takes its allocation's nodes) */
+static void
+check_hosts(struct gen *g, struct pipeline *pl)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (strcmp(pl->launcher, "ssh") && strcmp(pl->launcher, "pdsh"))
+		return;
+	for (i = 0; i < pl->npkgs; i++) {
+		const struct entry *e = pl->pkgs[i];
+
+		if (e->pkg && !e->hosts && !pl->hosts && (!strcmp(e->pkg->r->kind, "service") ||
+		    !strcmp(e->pkg->r->kind, "application")))
+			buf_printf(&b, "%s%s", b.len ? ", " : "", e->name);
+	}
+	if (b.len)
+		diag_error(&g->d, pl->launcher_mark, "launcher '%s' runs entries on the hosts of a "
+		    "hostfile, and %s %s none; give the pipeline (or the entry) 'hostfile:'",
+		    pl->launcher, b.s, strchr(b.s, ',') ? "have" : "has");
+	buf_release(&b);
+}
+
 void
 pipeline_check(struct gen *g)
 {
@@ -1218,11 +1333,13 @@ pipeline_check(struct gen *g)
 	if (!pl)
 		return;
 	check_sweep_vars(g, pl);
+	check_hosts(g, pl);
+	/* a broken recipe's parameters are not checked: its own errors say why */
 	for (i = 0; i < pl->npkgs; i++)
-		if (pl->pkgs[i]->pkg)
+		if (pl->pkgs[i]->pkg && !pl->pkgs[i]->pkg->r->broken)
 			check_params(g, pl, pl->pkgs[i]);
 	for (i = 0; i < pl->nicpts; i++)
-		if (pl->icpts[i]->pkg)
+		if (pl->icpts[i]->pkg && !pl->icpts[i]->pkg->r->broken)
 			check_params(g, pl, pl->icpts[i]);
 	link_entries(g, pl);
 }
@@ -1373,6 +1490,13 @@ pipeline_ninja(struct gen *g, struct buf *b)
 	for (i = 0; i < pl->npkgs; i++)
 		buf_printf(b, " .pkggen/run/%s.configured", pl->pkgs[i]->name);
 	buf_printf(b, "\n  name = %s\n", pl->name ? pl->name : "pipeline");
+	/* a whole run (start, then stop) as one Slurm batch job (SPEC §8) */
+	if (!strcmp(pl->launcher, "slurm")) {
+		buf_puts(b, "build submit: submit .pkggen/pipeline.json |");
+		for (i = 0; i < pl->npkgs; i++)
+			buf_printf(b, " .pkggen/run/%s.configured", pl->pkgs[i]->name);
+		buf_printf(b, "\n  name = %s\n", pl->name ? pl->name : "pipeline");
+	}
 }
 
 int

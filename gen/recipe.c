@@ -824,5 +824,12 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 			parse_body(&vc);
 		}
 	}
-	return d->errors == before ? r : NULL;
+	/* a recipe with errors still names its dependencies, so that their
+	 * errors are reported in the same run (nothing is written either way) */
+	r->broken = d->errors != before;
+	if (!r->name)
+		r->name = arena_strdup(a, dirname);
+	if (!r->version)
+		r->version = "0";
+	return r;
 }

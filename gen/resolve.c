@@ -172,7 +172,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			    who(p->chooser ? map_get(&g->pkgs, p->chooser) : NULL, p->chosen_by->mark),
 			    p->chosen_by->mark.file ? p->chosen_by->mark.file : "(command line)",
 			    p->chosen_by->mark.line, p->chosen_by->mark.col);
-		else if (!dep_match(&ds->dep, p->r->version))
+		else if (!p->r->broken && !dep_match(&ds->dep, p->r->version))
 			diag_error(&g->d, ds->mark, "unsatisfiable: %s needs '%s', but %s %s is chosen "
 			    "(%s:%d:%d); only one version of a name can be in a build", who(from, ds->mark), want,
 			    name, p->r->version, p->r->file, p->r->version_mark.line,
@@ -208,7 +208,8 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			buf_release(&found);
 			return NULL;
 		}
-		if (dep_match(&ds->dep, c->version)) {
+		/* a broken recipe's errors are said; its version may be a stand-in */
+		if (c->broken || dep_match(&ds->dep, c->version)) {
 			r = c;
 			break;
 		}
@@ -236,7 +237,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 	p->chosen_by = ds;
 	p->chooser = from ? from->r->name : NULL;
 	map_put(&g->pkgs, r->name, p);
-	if (!platform_ok(g, r)) {
+	if (!r->broken && !platform_ok(g, r)) {
 		struct buf b = BUF_INIT;
 
 		for (i = 0; i < r->nplatforms; i++)

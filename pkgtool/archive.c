@@ -606,3 +606,39 @@ out:
 	archive_read_free(a);
 	return ret;
 }
+
+
+/* a git source is `git archive` output: the tarball cannot be re-made without
+ * the repository, so check that its pax header names the commit and that
+ * the whole archive reads (a truncated or damaged one does not).
+ * 0 with the commit (or what is wrong) in got, or -1 with errno set */
+int
+archive_git_commit(const char *path, char got[ARCHIVE_GOT_MAX])
+{
+	struct archive *a;
+	struct archive_entry *e;
+	char head[1024], *c;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n < 0)
+		return -1;
+	snprintf(got, ARCHIVE_GOT_MAX, "no commit id in its tar header");
+	if (n > 512 && !memcmp(head, "pax_global_header", 17) && head[156] == 'g' &&
+	    (c = memmem(head + 512, (size_t)n - 512, " comment=", 9)) &&
+	    c + 9 + 40 <= head + n)
+		snprintf(got, ARCHIVE_GOT_MAX, "%.40s", c + 9);
+	a = archive_read_new();
+	archive_read_support_format_tar(a);
+	r = archive_read_open_filename(a, path, 65536);
+	while (r == ARCHIVE_OK && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
+		r = archive_read_data_skip(a);
+	if (r != ARCHIVE_EOF)
+		snprintf(got, ARCHIVE_GOT_MAX, "a damaged tarball (%s)", archive_error_string(a));
+	archive_read_free(a);
+	return 0;
+}

@@ -426,7 +426,17 @@ try_url(struct source *src, const char *url, struct buf *why, int *mismatch)
 	hasher_init(&s.h, src->halgo);
 	r = is_http(url) ? fetch_http(url, &s, why) : fetch_local(url, &s, why);
 	hasher_final(&s.h, got);
-	if (r == 0 && strcmp(got, src->key)) {
+	if (r == 0 && src->git) {
+		/* a mirrored git tarball: it must be the pinned commit's */
+		char commit[ARCHIVE_GOT_MAX];
+
+		if (archive_git_commit(tmp, commit) < 0 || strcmp(commit, src->key + 4)) {
+			buf_printf(why, "expected the git archive of commit %s, got %s", src->key + 4,
+			    commit);
+			*mismatch = 1;
+			r = -1;
+		}
+	} else if (r == 0 && strcmp(got, src->key)) {
 		buf_printf(why, "expected %s %s, got %s", src->algo, src->key, got);
 		*mismatch = 1;
 		r = -1;
@@ -518,6 +528,16 @@ fetch_url(struct source *src)
 	buf_release(&bad);
 	buf_release(&why);
 	return ret;
+}
+
+/* the file name of a commit's tarball in a mirror (a static buffer) */
+static const char *
+commit_tar_name(const char *commit)
+{
+	static char name[64];
+
+	snprintf(name, sizeof(name), "%.40s.tar", commit);
+	return name;
 }
 
 /* a git fetch in progress: a scratch directory under STORE/tmp */
@@ -751,6 +771,24 @@ fetch_gitsrc(struct source *src)
 		buf_printf(&fails, "\n  %s: %s", urls[j], why.s);
 	}
 	if (!urls[j]) {
+		/* last, a mirror made by `pkgtool mirror`: BASE/git/COMMIT.tar */
+		char **hashed = mirror_hashed("git", commit_tar_name(commit));
+		size_t k;
+		int mismatch;
+
+		for (k = 0; hashed[k]; k++) {
+			buf_reset(&why);
+			mismatch = 0;
+			if (try_url(src, hashed[k], &why, &mismatch) == 0) {
+				mirror_free(hashed);
+				ret = 0;
+				goto out;
+			}
+			if (!why.len)
+				break;
+			buf_printf(&fails, "\n  %s: %s (mirror hashed)", hashed[k], why.s);
+		}
+		mirror_free(hashed);
 		fail("cannot fetch commit %s for %s (dest %s):%s%s", commit, src->who,
 		    src->dest, buf_str(&fails),
 		    blocked ? "\n  offline: run `ninja fetch` while online, or use a local "

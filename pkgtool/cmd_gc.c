@@ -22,7 +22,7 @@
  * Under STORE/locks/gc.lock held exclusive (every command that references
  * store entries holds it shared) and this build directory's env/.lock:
  *
- *  1. remove STORE/tmp/gc-* left by a gc that crashed;
+ *  1. remove what crashed commands left in STORE/tmp (gc-*: a gc's);
  *  2. delete this build directory's generations but the newest K and the
  *     active one: each gen-N is renamed to .old-gen-N, then removed;
  *  3. the roots: every generation on disk of every build directory that
@@ -181,28 +181,53 @@ remove_via(const char *path, const char *tmp)
 	return 0;
 }
 
-/* 1: remove STORE/tmp/gc-* left by a gc that crashed */
+/* remove the entries of dir that keep() does not want; 0 or -1 */
 static int
-clean_tmp(struct gc *g)
+clean_dir(struct gc *g, const char *dir, int (*keep)(const char *))
 {
-	char *dir = xasprintf("%s/tmp", g->store), *p;
 	struct dirent *d;
 	DIR *dp = opendir(dir);
+	char *p;
 	int ret = 0;
 
 	while (dp && (d = readdir(dp))) {
-		if (!startswith(d->d_name, "gc-"))
+		if (d->d_name[0] == '.' || keep(d->d_name))
 			continue;
 		p = xasprintf("%s/%s", dir, d->d_name);
 		g->freed += du(AT_FDCWD, p);
 		if (fs_rmtree(p) < 0)
 			ret = -1;
-		step_point("remove a leftover STORE/tmp/gc-*");
+		step_point("remove a leftover");
 		free(p);
 	}
 	if (dp)
 		closedir(dp);
-	free(dir);
+	return ret;
+}
+
+/* fetch works in STORE/tmp without the gc lock */
+static int
+keep_tmp(const char *name)
+{
+	return startswith(name, "fetch-") || startswith(name, "git-");
+}
+
+static int
+keep_root(const char *name)
+{
+	return !strstr(name, ".tmp.");
+}
+
+/* 1: whatever else is in STORE/tmp, and gcroots/HEX.tmp.PID, was left by
+ * a command that crashed: all that write there hold the gc lock */
+static int
+clean_tmp(struct gc *g)
+{
+	char *tmp = xasprintf("%s/tmp", g->store), *roots = xasprintf("%s/gcroots", g->store);
+	int ret = clean_dir(g, tmp, keep_tmp) | clean_dir(g, roots, keep_root);
+
+	free(tmp);
+	free(roots);
 	return ret;
 }
 

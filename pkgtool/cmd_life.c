@@ -152,6 +152,8 @@ is_app(struct entry *e)
 	return !strcmp(e->kind, "application");
 }
 
+static int local_halt(struct entry *e, int force);
+
 /* 0 when probe (ready or status) exits 0 */
 static int
 probe(struct entry *e, const char *snippet, double timeout)
@@ -360,8 +362,10 @@ start_app(struct entry *e)
 {
 	const char *start = entry_snippet(e, "start"), *stats = entry_snippet(e, "stats");
 	char *log = entry_file(e, "output.log"), *spath = NULL, *path = NULL, *text = NULL;
+	char *mpicmd = NULL;
 	struct buf b = BUF_INIT;
-	json_t *res = NULL, *sj;
+	json_t *res = NULL, *sj, *hexit = NULL;
+	int mpi = json_is_true(json_object_get(e->m, "mpi")), remote = hosts_remote(e);
 	double t0, wall = 0;
 	int rc = -1, to, tries = 0, code, lock = -1, ret = -1;
 
@@ -371,10 +375,23 @@ start_app(struct entry *e)
 	}
 	if (life_mkdirs(e) < 0 || (lock = life_lock(e)) < 0)
 		goto out;
+	/* mpi: true runs mpiexec here over the hosts; otherwise the launcher
+	 * runs the snippet on each host (SPEC §8) */
+	if (mpi) {
+		if (hosts_deploy(e) < 0 || !(mpicmd = mpi_command(e, start)))
+			goto out;
+		start = mpicmd;
+	}
 	while (tries <= e->retries) {
 		tries++;
 		t0 = life_now();
-		rc = life_run(e, start, log, 0, &to);
+		if (remote && !mpi) {
+			json_decref(hexit);
+			hexit = json_object();
+			rc = hosts_run_app(e, log, hexit);
+		} else {
+			rc = life_run(e, start, log, 0, &to);
+		}
 		wall = life_now() - t0;
 		/* an interrupted run records nothing, so that it runs again */
 		if (rc < 0 || life_interrupted())
@@ -404,6 +421,8 @@ start_app(struct entry *e)
 	    (double)(long long)(wall * 1000 + 0.5) / 1000, "stats", sj, "attempts", tries);
 	if (!res)
 		fatal("out of memory");
+	if (hexit)
+		json_object_set(res, "hosts", hexit);
 	path = entry_file(e, "stats.json");
 	text = json_dumps(res, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	if (!text)
@@ -438,6 +457,8 @@ start_app(struct entry *e)
 out:
 	if (lock >= 0)
 		close(lock);
+	free(mpicmd);
+	json_decref(hexit);
 	free(text);
 	json_decref(res);
 	buf_release(&b);
@@ -460,21 +481,26 @@ life_start(struct entry *e)
 		return 0;	/* libraries and interceptors have nothing to run */
 	if ((lock = life_lock(e)) < 0)
 		return -1;
-	ret = start_service(e);
+	/* what runs under the other kind of launcher goes first */
+	if (hosts_remote(e)) {
+		ret = local_halt(e, 0) < 0 ? -1 : hosts_start(e);
+	} else {
+		ret = hosts_halt(e, 0) < 0 ? -1 : start_service(e);
+	}
 	close(lock);
 	return ret;
 }
 
 /* ---- stop, kill, clean ---- */
 
+/* stop (force: kill) what state.json records on this machine; the caller
+ * holds the entry's lock */
 static int
-halt(struct entry *e, int force)
+local_halt(struct entry *e, int force)
 {
 	struct state st;
-	int lock, r = 0;
+	int r = 0;
 
-	if ((lock = life_lock(e)) < 0)
-		return -1;
 	if (state_load(e, &st)) {
 		if (!state_here(&st)) {
 			r = elsewhere(e, &st);
@@ -490,10 +516,24 @@ halt(struct entry *e, int force)
 		if (r >= 0)
 			entry_rm(e, "state.json");
 	}
-	if (r >= 0)
+	return r < 0 ? -1 : 0;
+}
+
+/* stop (force: kill) the entry here and on the hosts it runs on */
+static int
+halt(struct entry *e, int force)
+{
+	int lock, r, rh = 0;
+
+	if ((lock = life_lock(e)) < 0)
+		return -1;
+	if (hosts_recorded(e))
+		rh = entry_env(e) < 0 ? -1 : hosts_halt(e, force);
+	r = local_halt(e, force);
+	if (r >= 0 && rh >= 0)
 		entry_rm(e, "started");
 	close(lock);
-	return r < 0 ? -1 : 0;
+	return r < 0 || rh < 0 ? -1 : 0;
 }
 
 int
@@ -534,8 +574,14 @@ clean(struct entry *e)
 
 	if (halt(e, 0) < 0 || (lock = life_lock(e)) < 0)
 		return -1;
-	if (snippet && (entry_env(e) < 0 || life_step(e, "clean", snippet, "clean.log", 0) < 0))
+	/* on hosts, clean runs there; hosts.json is gone after halt */
+	if (hosts_remote(e)) {
+		if (hosts_clean(e) < 0)
+			ret = -1;
+	} else if (snippet && (entry_env(e) < 0 ||
+	    life_step(e, "clean", snippet, "clean.log", 0) < 0)) {
 		ret = -1;
+	}
 	if (rm_dir(e->shared_dir) < 0 || rm_dir(e->private_dir) < 0)
 		ret = -1;
 	for (i = 0; i < LEN(files); i++)
@@ -553,9 +599,12 @@ status(struct entry *e, int width, json_t *arr)
 	struct state st;
 	struct buf line = BUF_INIT;
 	const char *state;
-	json_t *o = json_pack("{s:s, s:s}", "name", e->name, "kind", e->kind);
+	json_t *o;
 	int down = 0;
 
+	if (is_service(e) && (hosts_remote(e) || hosts_recorded(e)))
+		return hosts_status(e, width, arr);
+	o = json_pack("{s:s, s:s}", "name", e->name, "kind", e->kind);
 	if (is_service(e)) {
 		char *log = entry_file(e, "start.log");
 		const char *probe_s;
@@ -590,6 +639,32 @@ status(struct entry *e, int width, json_t *arr)
 		char *path = entry_file(e, "stats.json");
 		json_t *j = fs_exists(path) ? json_load_file(path, 0, NULL) : NULL;
 
+		if (json_is_object(json_object_get(j, "hosts"))) {
+			/* run on hosts: one line each */
+			json_t *hx = json_object_get(j, "hosts"), *x;
+			const char *h;
+			size_t hw = 0;
+
+			json_object_foreach(hx, h, x)
+				hw = strlen(h) > hw ? strlen(h) : hw;
+			json_object_foreach(hx, h, x) {
+				json_int_t code = json_integer_value(x);
+
+				down |= code != 0;
+				if (arr)
+					json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}",
+					    "name", e->name, "kind", e->kind, "host", h, "state", code ?
+					    "failed" : "done", "exit", code));
+				else
+					printf("%-*s  %-*s  exit %lld\n", width, e->name, (int)hw, h,
+					    (long long)code);
+			}
+			json_decref(j);
+			json_decref(o);
+			free(path);
+			buf_release(&line);
+			return down;
+		}
 		if (j && json_is_integer(json_object_get(j, "exit"))) {
 			json_int_t code = json_integer_value(json_object_get(j, "exit"));
 

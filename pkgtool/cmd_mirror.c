@@ -20,6 +20,7 @@
  *   DEST/ALGO/HEX       by content (PKGTOOL_MIRRORS="hashed=file:///DEST"),
  *                       for any URL, http ones included
  *   DEST/NAME/PATH      for mirror://NAME/PATH URLs ("NAME=file:///DEST/NAME")
+ *   DEST/git/COMMIT.tar git sources, by commit (also through "hashed")
  * Files are hard links to the store's when they share a file system.
  */
 
@@ -79,7 +80,7 @@ manifests(const char *builddir, char ***out, size_t *n)
 }
 
 static int
-mirror_one(const char *path, const char *dest, size_t *files, size_t *skipped)
+mirror_one(const char *path, const char *dest, size_t *files)
 {
 	json_t *m = manifest_load(path), *urls;
 	const char *type, *algo, *hash, *file;
@@ -92,9 +93,24 @@ mirror_one(const char *path, const char *dest, size_t *files, size_t *skipped)
 	type = cjson_str(m, "type");
 	file = cjson_str(m, "dest");
 	if (type && !strcmp(type, "git")) {
-		/* a git source's tarball has no recorded hash to serve it by */
-		(*skipped)++;
-		ret = 0;
+		/* by commit: DEST/git/COMMIT.tar, checked as fetch checks it */
+		const char *commit = cjson_str(m, "commit");
+		char got[ARCHIVE_GOT_MAX], *to;
+
+		if (!file || !commit || !fs_exists(file)) {
+			fail("%s is not in the store; run `ninja fetch` first", file ? file : path);
+			goto out;
+		}
+		if (archive_git_commit(file, got) < 0 || strcmp(got, commit)) {
+			fail("%s: expected the git archive of commit %s, got %s; run `pkgtool verify`",
+			    file, commit, got);
+			goto out;
+		}
+		to = xasprintf("%s/git/%s.tar", dest, commit);
+		ret = place(file, to);
+		free(to);
+		if (ret == 0)
+			(*files)++;
 		goto out;
 	}
 	algo = cjson_str(m, "algo") ? cjson_str(m, "algo") : "sha256";
@@ -154,7 +170,7 @@ cmd_mirror(int argc, char **argv)
 	};
 	const char *builddir, *dest;
 	char **list = NULL;
-	size_t n = 0, i, files = 0, skipped = 0;
+	size_t n = 0, i, files = 0;
 	int c, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -182,12 +198,11 @@ cmd_mirror(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		if (mirror_one(list[i], dest, &files, &skipped) < 0)
+		if (mirror_one(list[i], dest, &files) < 0)
 			ret = 1;
 		free(list[i]);
 	}
 	free(list);
-	printf("mirrored %zu source%s into %s%s\n", files, files == 1 ? "" : "s", dest,
-	    skipped ? " (git sources are not mirrored)" : "");
+	printf("mirrored %zu source%s into %s\n", files, files == 1 ? "" : "s", dest);
 	return ret;
 }

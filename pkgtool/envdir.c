@@ -25,9 +25,10 @@
  *                    deactivate, rollback, gc), LOCK_SH for readers (list...)
  *   gen-N/           generation N, never changed once renamed into place:
  *     bin/ lib/ include/ share/ etc/
- *                    real directories merging those of every package; each
- *                    file or symlink of a package is a symlink to its
- *                    absolute path STORE/ID/...
+ *                    real directories merging those of every package
+ *                    (farm.c): symlinks to .s/ID/..., of files, or of
+ *                    directories only one package has
+ *     .s             symlink to the store (absolute)
  *     env.sh         POSIX sh to source: the packages' env: and the
  *                    generation's directories on PATH, LD_LIBRARY_PATH, ...
  *     active.json    what the generation holds, see write_info()
@@ -44,9 +45,6 @@
  * takes .lock, then the store's gc lock (shared, or exclusive for gc): the
  * same order everywhere, so two of them never deadlock.
  */
-
-/* the directories of a package that the farm merges */
-static const char *const tops[] = {"bin", "etc", "include", "lib", "share"};
 
 int
 envdir_locate(char **builddir, char **store)
@@ -249,28 +247,42 @@ envdir_load(const struct envdir *e, long n)
 int
 genpkg_load(struct genpkg *p, const char *store, const char *id)
 {
+	struct buf b = BUF_INIT;
+	json_error_t err;
 	char *path;
 	const char *name, *version, *got;
+	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
 	if (store_check_id(id) < 0)
 		return -1;
 	p->prefix = xasprintf("%s/%s", store, id);
 	path = xasprintf("%s/pkginfo.json", p->prefix);
-	p->info = cjson_load(path);
-	free(path);
-	if (!p->info)
-		return -1;
+	/* read whole: jansson's own file reading goes a byte at a time */
+	if (fs_read(path, &b) < 0) {
+		fail("read %s:", path);
+		goto out;
+	}
+	p->info = json_loadb(b.s, b.len, 0, &err);
+	if (!p->info) {
+		fail("%s:%d:%d: %s", path, err.line, err.column, err.text);
+		goto out;
+	}
 	name = cjson_str(p->info, "name");
 	version = cjson_str(p->info, "version");
 	got = cjson_str(p->info, "id");
-	if (!name || !version || !got || strcmp(got, id) != 0)
-		return fail("%s/pkginfo.json: expected the strings name, version and id '%s'",
-		    p->prefix, id);
+	if (!name || !version || !got || strcmp(got, id) != 0) {
+		fail("%s: expected the strings name, version and id '%s'", path, id);
+		goto out;
+	}
 	p->name = xstrdup(name);
 	p->version = xstrdup(version);
 	p->id = xstrdup(id);
-	return 0;
+	ret = 0;
+out:
+	buf_release(&b);
+	free(path);
+	return ret;
 }
 
 void
@@ -426,148 +438,6 @@ genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *w
 	*pkgs = sorted;
 out:
 	free(idx);
-	return ret;
-}
-
-/* the symlink farm: merging one package's tree into the generation */
-struct farm {
-	const struct genpkg *pkgs;
-	size_t cur;		/* the package being merged */
-	const char *where;
-	struct buf src;		/* STORE/ID/REL of the entry at hand */
-	size_t rel;		/* where REL starts in src */
-};
-
-/* the first package before f->cur that has the path at hand */
-static const struct genpkg *
-owner(struct farm *f)
-{
-	const char *rel = f->src.s + f->rel;
-	const struct genpkg *found = NULL;
-	size_t i;
-
-	for (i = 0; i < f->cur && !found; i++) {
-		char *p = xasprintf("%s/%s", f->pkgs[i].prefix, rel);
-
-		if (fs_exists(p))
-			found = &f->pkgs[i];
-		free(p);
-	}
-	return found;
-}
-
-static int
-conflict(struct farm *f)
-{
-	const struct genpkg *p = owner(f), *q = &f->pkgs[f->cur];
-
-	return fail("conflict: %s is provided by both %s (%s) and %s (%s) (%s)",
-	    f->src.s + f->rel, p ? p->name : "another package", p ? p->id : "?",
-	    q->name, q->id, f->where);
-}
-
-/* merge directory sfd (which this consumes) into dfd: subdirectories become
- * directories, anything else a symlink to its absolute path in the store */
-static int
-merge(struct farm *f, int sfd, int dfd)
-{
-	size_t len = f->src.len;
-	struct dirent *e;
-	struct stat st;
-	int ret = 0, s2, d2;
-	DIR *d = fdopendir(sfd);
-
-	if (!d) {
-		close(sfd);
-		return fail("open %s:", f->src.s);
-	}
-	while (ret == 0 && (e = readdir(d))) {
-		unsigned char type = e->d_type;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		f->src.len = len;
-		buf_putc(&f->src, '/');
-		buf_puts(&f->src, e->d_name);
-		if (type == DT_UNKNOWN) {
-			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				ret = fail("stat %s:", f->src.s);
-				break;
-			}
-			type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
-		}
-		if (type != DT_DIR) {
-			if (symlinkat(f->src.s, dfd, e->d_name) == 0)
-				continue;
-			ret = errno == EEXIST ? conflict(f) : fail("symlink %s:", f->src.s);
-			break;
-		}
-		if (mkdirat(dfd, e->d_name, 0755) < 0 && (errno != EEXIST ||
-		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))) {
-			ret = errno == EEXIST ? conflict(f) : fail("mkdir %s:", f->src.s);
-			break;
-		}
-		s2 = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (s2 < 0) {
-			ret = fail("open %s:", f->src.s);
-			break;
-		}
-		d2 = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (d2 < 0) {
-			close(s2);
-			ret = fail("open %s:", f->src.s);
-			break;
-		}
-		ret = merge(f, s2, d2);
-		close(d2);
-	}
-	f->src.len = len;
-	f->src.s[len] = '\0';
-	closedir(d);
-	return ret;
-}
-
-/* fill the generation directory genfd with every package's tops[] */
-static int
-link_farm(const struct genpkg *pkgs, size_t n, const char *where, int genfd)
-{
-	struct farm f = {pkgs, 0, where, BUF_INIT, 0};
-	size_t i, t;
-	int ret = 0, tfd[LEN(tops)];
-
-	for (t = 0; t < LEN(tops); t++)
-		tfd[t] = -1;
-	for (t = 0; t < LEN(tops); t++) {
-		if (mkdirat(genfd, tops[t], 0755) < 0 ||
-		    (tfd[t] = openat(genfd, tops[t], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-			ret = fail("mkdir %s:", tops[t]);
-			goto out;
-		}
-	}
-	for (i = 0; i < n && ret == 0; i++) {
-		f.cur = i;
-		for (t = 0; t < LEN(tops) && ret == 0; t++) {
-			int sfd;
-
-			buf_reset(&f.src);
-			buf_puts(&f.src, pkgs[i].prefix);
-			f.rel = f.src.len + 1;
-			buf_printf(&f.src, "/%s", tops[t]);
-			/* a top directory may be a symlink (lib -> lib64): follow it */
-			sfd = open(f.src.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (sfd < 0) {
-				if (errno != ENOENT && errno != ENOTDIR)
-					ret = fail("open %s:", f.src.s);
-				continue;
-			}
-			ret = merge(&f, sfd, tfd[t]);
-		}
-	}
-out:
-	for (t = 0; t < LEN(tops); t++)
-		if (tfd[t] >= 0)
-			close(tfd[t]);
-	buf_release(&f.src);
 	return ret;
 }
 
@@ -739,7 +609,7 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 		goto out;
 	}
 	step_point("mkdir .gen-N.tmp");
-	if (link_farm(pkgs, n, where, genfd) < 0)
+	if (farm_build(e->store, pkgs, n, where, genfd) < 0)
 		goto out;
 	step_point("symlink farm");
 	if (write_envsh(e, pkgs, n, gen, tmp) < 0)
@@ -770,25 +640,15 @@ out:
 	return ret;
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int
 envdir_switch(struct envdir *e, long n)
 {
 	char tmp[64], target[64];
-	const char *timing = getenv("PKGTOOL_TIMING");
 	double t0, t1, t2;
 
 	snprintf(tmp, sizeof(tmp), "active.tmp.%ld", (long)getpid());
 	snprintf(target, sizeof(target), "gen-%ld", n);
-	t0 = now_ms();
+	t0 = timing_ms();
 	unlinkat(e->fd, tmp, 0);
 	if (symlinkat(target, e->fd, tmp) < 0)
 		return fail("symlink %s/%s:", e->dir, tmp);
@@ -798,11 +658,11 @@ envdir_switch(struct envdir *e, long n)
 		return fail("rename %s/%s to active:", e->dir, tmp);
 	}
 	step_point("rename active.tmp to active");
-	t1 = now_ms();
+	t1 = timing_ms();
 	if (fsync(e->fd) < 0)
 		return fail("fsync %s:", e->dir);
-	t2 = now_ms();
-	if (timing && *timing == '1')
+	t2 = timing_ms();
+	if (timing_on())
 		fprintf(stderr, "pkgtool: timing: switch to gen-%ld: %.3f ms "
 		    "(symlink + rename), fsync %.3f ms\n", n, t1 - t0, t2 - t1);
 	e->cur = n;
@@ -814,14 +674,13 @@ envdir_commit(struct envdir *e, const struct genpkg *pkgs, size_t n, const char 
     long *gen)
 {
 	long next = e->ngens ? e->gens[e->ngens - 1] + 1 : 1;
-	const char *timing = getenv("PKGTOOL_TIMING");
-	double t0 = now_ms();
+	double t0 = timing_ms();
 
 	if (make_generation(e, pkgs, n, next, where) < 0)
 		return -1;
-	if (timing && *timing == '1')
+	if (timing_on())
 		fprintf(stderr, "pkgtool: timing: generation %ld of %zu packages built in %.3f ms\n",
-		    next, n, now_ms() - t0);
+		    next, n, timing_ms() - t0);
 	e->gens = xreallocarray(e->gens, e->ngens + 1, sizeof(*e->gens));
 	e->gens[e->ngens++] = next;
 	if (envdir_switch(e, next) < 0)

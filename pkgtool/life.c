@@ -310,30 +310,18 @@ param_var(const char *name)
 	return s;
 }
 
-int
-entry_env(struct entry *e)
+/* the variables that come on top of a host's environment and the active
+ * set's env.sh, in the order they apply */
+char **
+entry_overlay(struct entry *e, char **preload)
 {
 	struct envv ev = {NULL, 0, 0};
 	struct buf pre = BUF_INIT;
-	const char *k, *prefix, *old;
+	const char *k;
 	json_t *v, *ic, *x;
-	char *envsh = NULL, *s, *var;
+	char *s, *var;
 	size_t i;
-	int ret = -1;
 
-	if (e->env)
-		return 0;
-	for (i = 0; environ && environ[i]; i++)
-		env_put(&ev, environ[i]);
-	if (!env_get(&ev, "PATH"))
-		env_set(&ev, "PATH", "/usr/local/bin:/usr/bin:/bin");
-	/* the active set: its env.sh puts its bin/ first on PATH */
-	prefix = cjson_str(e->m, "prefix");
-	if (prefix) {
-		envsh = xasprintf("%s/env.sh", prefix);
-		if (fs_exists(envsh) && source_envsh(envsh, &ev) < 0)
-			goto out;
-	}
 	json_object_foreach(json_object_get(e->m, "env"), k, v) {
 		s = life_scalar(v);
 		env_set(&ev, k, s);
@@ -352,12 +340,6 @@ entry_env(struct entry *e)
 				buf_putc(&pre, ':');
 			buf_puts(&pre, pl);
 		}
-	}
-	if (pre.len) {
-		old = env_get(&ev, "LD_PRELOAD");
-		if (old && *old)
-			buf_printf(&pre, ":%s", old);
-		env_set(&ev, "LD_PRELOAD", buf_str(&pre));
 	}
 	json_object_foreach(json_object_get(e->m, "params"), k, v) {
 		json_t *str = json_object_get(json_object_get(e->m, "vars"), k);
@@ -379,6 +361,56 @@ entry_env(struct entry *e)
 	env_set(&ev, "PKG_SHARED_DIR", e->shared_dir);
 	env_set(&ev, "PKG_PRIVATE_DIR", e->private_dir);
 	env_set(&ev, "PKG_RUNDIR", e->rundir);
+	*preload = pre.len ? buf_detach(&pre) : NULL;
+	buf_release(&pre);
+	if (!ev.v)
+		env_set(&ev, "PKG_NAME", e->name);
+	return ev.v;
+}
+
+void
+env_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+entry_env(struct entry *e)
+{
+	struct envv ev = {NULL, 0, 0};
+	const char *prefix, *old;
+	char *envsh = NULL, **over = NULL, *pre = NULL;
+	size_t i;
+	int ret = -1;
+
+	if (e->env)
+		return 0;
+	for (i = 0; environ && environ[i]; i++)
+		env_put(&ev, environ[i]);
+	if (!env_get(&ev, "PATH"))
+		env_set(&ev, "PATH", "/usr/local/bin:/usr/bin:/bin");
+	/* the active set: its env.sh puts its bin/ first on PATH */
+	prefix = cjson_str(e->m, "prefix");
+	if (prefix) {
+		envsh = xasprintf("%s/env.sh", prefix);
+		if (fs_exists(envsh) && source_envsh(envsh, &ev) < 0)
+			goto out;
+	}
+	over = entry_overlay(e, &pre);
+	for (i = 0; over[i]; i++)
+		env_put(&ev, over[i]);
+	if (pre) {
+		char *s;
+
+		old = env_get(&ev, "LD_PRELOAD");
+		s = old && *old ? xasprintf("%s:%s", pre, old) : xstrdup(pre);
+		env_set(&ev, "LD_PRELOAD", s);
+		free(s);
+	}
 	e->env = ev.v;
 	ev.v = NULL;
 	ev.n = 0;
@@ -387,7 +419,8 @@ out:
 	for (i = 0; i < ev.n; i++)
 		free(ev.v[i]);
 	free(ev.v);
-	buf_release(&pre);
+	env_free(over);
+	free(pre);
 	free(envsh);
 	return ret;
 }

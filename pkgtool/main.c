@@ -36,6 +36,8 @@ static const struct cmd cmds[] = {
 	{"kill",     cmd_kill,     "SIGTERM, then SIGKILL, each recorded process group"},
 	{"clean",    cmd_clean,    "stop, then remove an entry's shared and private data"},
 	{"restart",  cmd_restart,  "stop (reverse order), then start (pipeline order)"},
+	{"hosts",    cmd_hosts,    "which hosts of a hostfile answer over ssh (hosts check)"},
+	{"submit",   cmd_submit,   "run the whole pipeline as a Slurm batch job (sbatch)"},
 	{"sweep-run", cmd_sweep_run, "run one sweep point: configure, start, stop"},
 	{"sweep-collect", cmd_sweep_collect, "gather the sweep's stats into sweep/stats.csv"},
 };

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "buf.h"
+
 /* main.c */
 /* the build directory named with -B, or NULL */
 extern const char *opt_builddir;
@@ -61,6 +63,12 @@ int archive_unpack(const char *path, const char *dir, int strip);
 /* 1 when the symlink at rel (a path under root) points outside root, following
  * the symlinks it meets on disk as the kernel would (absolute targets escape) */
 int archive_link_escapes(const char *root, const char *rel);
+/* a git source's tarball is `git archive` output: it cannot be made again
+ * without the repository, so what can be checked is that its pax header
+ * names the commit and that the whole archive reads. 0 with the commit (or
+ * what is wrong) in got, or -1 with errno set */
+#define ARCHIVE_GOT_MAX 256
+int archive_git_commit(const char *path, char got[ARCHIVE_GOT_MAX]);
 /* append the content of member (a path inside the archive, like
  * "pkginfo.json") to out; 0, or -1 after a message when it is missing */
 struct buf;
@@ -166,15 +174,23 @@ const char *genpkg_dep(const json_t *d);
 int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
 
 /* farm.c: fill the empty directory genfd with the merged bin/ etc/ include/
- * lib/ share/ of the n packages: a directory that one package alone
- * provides becomes one symlink to it, a shared one a real directory, and
- * anything else a symlink into the store. Two packages providing one path
+ * lib/ share/ of the n packages (extracted in store): a directory that one
+ * package alone provides becomes one symlink to it, a shared one a real
+ * directory, and anything else a symlink into the store (through
+ * genfd/.s). Two packages providing one path
  * is an error naming both and the path (and where), found before anything
  * is written. 0 or -1 after a message */
-int farm_build(const struct genpkg *pkgs, size_t n, const char *where, int genfd);
+int farm_build(const char *store, const struct genpkg *pkgs, size_t n, const char *where,
+    int genfd);
+/* gen-N/.s, the symlink to the store that the farm's links go through */
+#define FARM_STORE ".s"
 
 /* step.c: PKGTOOL_CRASH_AT=N kills the process at its Nth step point (tests) */
 void step_point(const char *what);
+/* 1 when PKGTOOL_TIMING=1 asks for timings on stderr */
+int timing_on(void);
+/* a monotonic clock in milliseconds */
+double timing_ms(void);
 
 /* cmd_generation.c: the history of the active set */
 int cmd_deactivate(int argc, char **argv);
@@ -244,6 +260,12 @@ void entry_tail(struct entry *e, const char *path, int n);
 /* build e->env: ours, then the active set's env.sh, the pipeline env, the
  * interceptors' env and LD_PRELOAD, PKG_PARAM_* and PKG_*; 0 or -1 */
 int entry_env(struct entry *e);
+/* the variables a snippet gets on top of its host's environment and the
+ * active set's env.sh, in order: the pipeline env, the interceptors' env,
+ * PKG_PARAM_* and PKG_*; a new NULL-terminated "K=V" array (env_free).
+ * *preload: a new string to put first on LD_PRELOAD, or NULL */
+char **entry_overlay(struct entry *e, char **preload);
+void env_free(char **v);
 /* returns a new string: prog found on e->env's PATH, or NULL */
 char *entry_which(struct entry *e, const char *prog);
 /* returns a new string: a JSON scalar as text (a list or object as JSON) */
@@ -282,6 +304,105 @@ unsigned long long pg_starttime(pid_t pid);
 int pg_wait(pid_t pgid, unsigned long long starttime, double secs);
 /* SIGTERM the group, SIGKILL after grace seconds; 0 once gone, -1 after a message */
 int pg_kill(pid_t pgid, unsigned long long starttime, double grace);
+
+/* launch.c: run a script on many hosts at once through OpenSSH, pdsh or
+ * Slurm's srun, and local commands in parallel (SPEC §8) */
+struct job {
+	char **argv;		/* borrowed: the command (argv[0] looked up on PATH) */
+	pid_t pid;
+	int fd, status;		/* status as from waitpid, -1 when it did not run */
+	int timed_out;		/* killed at the time limit (or never started) */
+	double ended;
+	struct buf out;		/* its stdout and stderr (the first 4 MiB) */
+};
+/* run the n jobs at once (at most 64 at a time), each in its own process
+ * group with stdin /dev/null, in env (NULL: ours); after timeout seconds
+ * (<= 0: none) or a signal (life_signals) the rest are killed. 0, or -1
+ * after a message when one could not be started */
+int jobs_run(struct job *jobs, size_t n, char *const env[], double timeout);
+void jobs_release(struct job *jobs, size_t n);
+enum launcher_kind { LAUNCH_LOCAL, LAUNCH_SSH, LAUNCH_PDSH, LAUNCH_SLURM };
+struct launcher {
+	enum launcher_kind kind;
+	char **hosts;		/* owned */
+	size_t nhosts;
+	char **ssh_args;	/* owned: the manifest's ssh_args, else $PKGTOOL_SSH_ARGS */
+	size_t nssh_args;
+	char *const *env;	/* borrowed: the commands' environment (NULL: ours) */
+};
+struct host_result {
+	int status;		/* the script's exit status; 255 when it did not say */
+	int reached;		/* the script ran to its end on the host */
+	int timed_out;
+	struct buf out;		/* its output (pdsh's and srun's prefixes removed) */
+};
+/* the launcher of run manifest m ("launcher", "ssh_args") on hosts (NULL:
+ * m's "hosts"; slurm with none: the allocation's nodes). 0 or -1 after a
+ * message; launcher_release in both cases */
+int launcher_init(struct launcher *l, json_t *m, json_t *hosts, char *const env[]);
+void launcher_release(struct launcher *l);
+const char *launcher_name(const struct launcher *l);
+/* run the sh script on every host at once: one ssh per host, one pdsh, or
+ * one srun step; res[i] (released with host_results_release) for hosts[i].
+ * 0 when it exited 0 on every host, else -1 (a message only when nothing
+ * could be run: the caller names the hosts) */
+int launch_run(const struct launcher *l, const char *script, double timeout,
+    struct host_result *res);
+/* split pdsh's or srun --label's output into res by host, and take each
+ * host's "@pkgtool exit N" line as its status */
+void launch_split(const struct launcher *l, const char *text, struct host_result *res);
+void host_results_release(struct host_result *res, size_t n);
+/* new argv: ssh with l's options to host running command (NULL: none) */
+char **launcher_ssh_argv(const struct launcher *l, const char *host, const char *command);
+/* new string: the ssh command line with l's options, for rsync -e */
+char *launcher_ssh_command(const struct launcher *l);
+/* new argv: srun of one task per host of l running script with sh */
+char **launcher_srun_argv(const struct launcher *l, const char *script);
+void argv_free(char **v);
+/* append s to b quoted for /bin/sh */
+void sh_quote(struct buf *b, const char *s);
+/* new NULL-terminated copy of env (NULL: ours) with key set to val */
+char **env_with(char *const env[], const char *key, const char *val);
+
+/* life_hosts.c: pipeline entries on other hosts, through their launcher
+ * (doc/manifests.md "Pipelines"); RUNDIR/hosts.json records them */
+/* 1 when e runs through a launcher on other hosts (ssh, pdsh, slurm) */
+int hosts_remote(struct entry *e);
+/* 1 when RUNDIR/hosts.json records an instance on hosts */
+int hosts_recorded(struct entry *e);
+/* start a service on its hosts; a no-op on hosts where it runs unchanged */
+int hosts_start(struct entry *e);
+/* stop (force: kill) the recorded instance on every host; every failure is
+ * reported, the other hosts still stopped. 1 stopped something, 0 nothing ran */
+int hosts_halt(struct entry *e, int force);
+/* print one line per host (names padded to width); 1 when one is down */
+int hosts_status(struct entry *e, int width, json_t *arr);
+/* run an application's start snippet on every host, its output (each line
+ * "HOST: ...") into log; the wait status of the first that failed (or 0),
+ * the hosts' exit codes into hosts_exit; -1 after a message */
+int hosts_run_app(struct entry *e, const char *log, json_t *hosts_exit);
+/* deploy: push to e's hosts (deploy_push), when the pipeline says so */
+int hosts_deploy(struct entry *e);
+/* lifecycle.clean and rm -rf private_dir and shared_dir on every host */
+int hosts_clean(struct entry *e);
+
+/* mpi.c: applications with mpi: true under mpiexec (SPEC §8) */
+/* returns a new sh command running snippet under mpiexec on e's hosts (the
+ * hostfile converted for the flavour `mpiexec --version` names, in
+ * RUNDIR/hostfile.FLAVOUR), with nprocs/ppn and e's environment exported;
+ * NULL after a message */
+char *mpi_command(struct entry *e, const char *snippet);
+
+/* deploy.c */
+/* deploy: push: copy the active generation's closure (STORE/ID of each of
+ * its packages, env/gen-N, env/active) and e's config_dir to the same paths
+ * on each host of l, rsync over ssh, only what is missing. 0, or -1 after a
+ * message naming each host that failed */
+int deploy_push(struct entry *e, const struct launcher *l);
+
+/* cmd_hosts.c: which hosts answer; a pipeline run as a Slurm batch job */
+int cmd_hosts(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 
 /* manifest.c */
 /* load a manifest, checking it is an object; returns a new reference or NULL after a message */

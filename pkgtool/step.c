@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* step: numbered points between the filesystem mutations of activate,
- * deactivate, rollback and gc, where crash tests kill the process */
+ * deactivate, rollback and gc, where crash tests kill the process; and
+ * PKGTOOL_TIMING, how long their parts take */
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,4 +36,21 @@ step_point(const char *what)
 		kill(getpid(), SIGKILL);
 		pause();
 	}
+}
+
+int
+timing_on(void)
+{
+	const char *s = getenv("PKGTOOL_TIMING");
+
+	return s && *s == '1';
+}
+
+double
+timing_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

@@ -118,7 +118,7 @@ out:
 	return ret;
 }
 
-struct job {
+struct extraction {
 	const struct store_req *req;
 	char *dest;	/* STORE/ID */
 	char *tmp;	/* STORE/tmp/ID.XXXXXX, or NULL when nothing to do */
@@ -127,7 +127,7 @@ struct job {
 
 /* lock, re-check and unpack one package into its temp dir; 0 or -1 */
 static int
-unpack_one(const char *store, struct job *j)
+unpack_one(const char *store, struct extraction *j)
 {
 	const char *id = j->req->id;
 	char *lockpath = xasprintf("%s/locks/%s.extract.lock", store, id);
@@ -171,7 +171,7 @@ out:
 
 /* move an unpacked temp dir into place */
 static int
-publish(struct job *j)
+publish(struct extraction *j)
 {
 	struct stat st;
 
@@ -196,8 +196,8 @@ done:
 static int
 cmpjob(const void *a, const void *b)
 {
-	const struct job *x = *(const struct job *const *)a;
-	const struct job *y = *(const struct job *const *)b;
+	const struct extraction *x = *(const struct extraction *const *)a;
+	const struct extraction *y = *(const struct extraction *const *)b;
 
 	return strcmp(x->req->id, y->req->id);
 }
@@ -208,7 +208,7 @@ cmpjob(const void *a, const void *b)
 static int
 extract_batch(const char *store, const struct store_req **reqs, size_t n)
 {
-	struct job jobs[BATCH], *byid[BATCH];
+	struct extraction jobs[BATCH], *byid[BATCH];
 	size_t i, nunpacked = 0;
 	int ret = -1, fd;
 

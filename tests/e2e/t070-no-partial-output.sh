@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t070-no-partial-output: pkggen writes nothing when validation fails. After a
+# good build, invalid recipe edits make pkggen exit 2 reporting every mistake
+# (FILE:LINE:COL), with build.ninja and every manifest unchanged (content and
+# mtime); ninja's regen edge then fails and leaves the previous build.ninja
+# in place; fixing the recipes builds again. A fresh build directory gets no
+# files at all from a failing pkggen. A re-run of pkggen on unchanged input
+# rewrites no manifest.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+R=$T/repo
+B=$T/build
+mkrepo "$R"
+mkpkg "$R" a 1.0
+mkpkg "$R" b 1.0 a
+mkpkg "$R" c 1.0
+
+# state: checksum and mtime of build.ninja and everything pkggen wrote
+state() {
+	(cd "$B" && find build.ninja .pkggen -type f ! -path '.pkggen/done/*' \
+		! -name '*.stamp' -exec stat -c '%n %.9Y' {} + | sort &&
+		find build.ninja .pkggen -type f ! -path '.pkggen/done/*' ! -name '*.stamp' \
+			-exec sha256sum {} + | sort)
+}
+
+pkggen -R "$R" -B "$B" b c >/dev/null
+run run_ninja "$B"
+[ "$rc" = 0 ] || fail "the first build failed ($rc):
+$out"
+good=$(state)
+assert_contains "$good" ".pkggen/pkg/a--"
+
+# pkggen again on the same input: no manifest rewritten (write-if-changed);
+# build.ninja is replaced (its mtime must move past the inputs' for Ninja)
+# with the same content
+sleep 0.05
+pkggen -R "$R" -B "$B" b c >/dev/null
+[ "$(state | grep -v '^build.ninja ')" = "$(echo "$good" | grep -v '^build.ninja ')" ] ||
+	fail "a no-op pkggen rewrote files:
+$good
+---
+$(state)"
+good=$(state)
+
+# two mistakes in two recipes
+cp "$R/b/package.yaml" "$T/b.yaml"
+cp "$R/c/package.yaml" "$T/c.yaml"
+sleep 0.05
+sed -i 's/^summary:/sumary:/' "$R/b/package.yaml"
+sed -i 's/^version: .*/version: "x1.0"/' "$R/c/package.yaml"
+expect_fail 2 pkggen -R "$R" -B "$B" b c
+assert_contains "$out" "$R/b/package.yaml:4:1: error: "
+assert_contains "$out" "sumary"
+assert_contains "$out" "did you mean 'summary'"
+assert_contains "$out" "$R/c/package.yaml:2:"
+assert_contains "$out" "x1.0"
+assert_contains "$out" "2 errors"
+[ "$(state)" = "$good" ] || fail "a failing pkggen changed files:
+$good
+---
+$(state)"
+[ -z "$(find "$B" -maxdepth 2 -name '*.tmp*' -o -maxdepth 2 -name '.*.tmp*')" ] ||
+	fail "temp files left: $(find "$B" -maxdepth 2 -name '*tmp*')"
+
+# ninja re-runs pkggen (the recipes changed), which fails; build.ninja stays
+expect_fail 1 run_ninja "$B"
+assert_contains "$out" "$R/b/package.yaml:4:"
+assert_contains "$out" "$R/c/package.yaml:2:"
+[ "$(state)" = "$good" ] || fail "the failing regen edge changed files:
+$good
+---
+$(state)"
+assert_not_ran "$B" '*pkgs/*'
+# ninja still knows the graph: -n, -t query and -t targets work on it
+ninja -C "$B" -t targets all >"$T/targets" 2>&1 || fail "ninja -t targets: $(cat "$T/targets")"
+grep -q 'pkgs/a--' "$T/targets" || fail "build.ninja lost its edges: $(cat "$T/targets")"
+# a second ninja tries again and fails the same way
+expect_fail 1 run_ninja "$B"
+assert_contains "$out" "sumary"
+
+# the fix: the recipes as they were; pkggen runs, nothing is rebuilt
+sleep 0.05
+cp "$T/b.yaml" "$R/b/package.yaml"
+cp "$T/c.yaml" "$R/c/package.yaml"
+run run_ninja "$B"
+[ "$rc" = 0 ] || fail "ninja after the fix failed ($rc):
+$out"
+assert_not_ran "$B" '*pkgs/*' '*activate*'
+assert_no_work "$B"
+out=$(cat "$B/env/active/share/b/b.txt")
+[ "$out" = "b 1.0" ] || fail "b is not active: $out"
+
+# a fresh build directory: a failing pkggen creates nothing there
+cp "$R/a/package.yaml" "$T/a.yaml"
+sed -i 's/^version: .*/version: "x1.0"/' "$R/a/package.yaml"
+expect_fail 2 pkggen -R "$R" -B "$T/fresh" b
+[ ! -e "$T/fresh" ] || fail "a failing pkggen wrote into a new build dir: $(find "$T/fresh")"
+expect_fail 2 pkggen -R "$R" -B "$T/fresh" --store "$T/fresh-store" b
+[ ! -e "$T/fresh" ] || fail "a failing pkggen wrote into a new build dir: $(find "$T/fresh")"
+[ ! -e "$T/fresh-store" ] || fail "a failing pkggen created the store: $(find "$T/fresh-store")"
+# --check neither
+cp "$T/a.yaml" "$R/a/package.yaml"
+pkggen --check -R "$R" -B "$T/fresh" b >/dev/null
+[ ! -e "$T/fresh" ] || fail "pkggen --check wrote into a build dir: $(find "$T/fresh")"
+
+# every error of a run is reported (SPEC §2), also one in a dependency of a
+# recipe that has an error of its own
+sed -i 's/^summary:/sumary:/' "$R/b/package.yaml"
+sed -i 's/^version: .*/version: "x1.0"/' "$R/a/package.yaml"
+expect_fail 2 pkggen --check -R "$R" b
+assert_contains "$out" "$R/b/package.yaml:4:1: error: "
+assert_contains "$out" "$R/a/package.yaml:2:"
