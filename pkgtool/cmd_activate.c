@@ -445,8 +445,8 @@ cmd_activate(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* one argument that is a file is a manifest; anything else names packages */
-	if (argc - optind > 1 || (argc - optind == 1 && !fs_exists(argv[optind]) &&
+	/* a manifest is a path (ids and names hold no '/') or a .json file */
+	if (argc - optind > 1 || (argc - optind == 1 && !strchr(argv[optind], '/') &&
 	    !endswith(argv[optind], ".json")))
 		return activate_args(argv + optind, (size_t)(argc - optind));
 	mpath = optind < argc ? xstrdup(argv[optind]) : default_manifest();

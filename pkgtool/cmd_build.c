@@ -566,6 +566,16 @@ cmd_build(int argc, char **argv)
 	if ((lock = build_lock(b.store, b.id)) < 0 || (gc = store_lock(b.store, LOCK_SH)) < 0)
 		goto out;
 	done = xasprintf("%s/.pkggen/done/%s", b.builddir, b.id);
+	if (!fs_exists(done)) {
+		/* gc keeps what a build directory's manifests name, also before it
+		 * has ever activated: register it the first time it meets this id */
+		char *env = xasprintf("%s/env", b.builddir);
+		int r = store_add_root(b.store, env);
+
+		free(env);
+		if (r < 0)
+			goto out;
+	}
 	if (fs_exists(archive) && !fs_exists(done)) {
 		/* built elsewhere (or by an earlier us): adopt it, touch nothing */
 		if (fs_mkparent(done) == 0 && fs_write_atomic_flags(done, "", 0, 0) == 0)

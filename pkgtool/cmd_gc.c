@@ -268,7 +268,7 @@ add_generation(struct gc *g, const char *path)
 	size_t i;
 
 	if (!info)
-		return fail("cannot read a generation record; nothing deleted (%s)", path);
+		return fail("cannot read a generation record, so no store entry is deleted (%s)", path);
 	json_array_foreach(json_object_get(info, "packages"), i, v) {
 		const char *id = cjson_str(v, "id");
 

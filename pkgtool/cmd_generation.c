@@ -20,13 +20,13 @@
  * `pkgtool activate` (the manifest form) restores the build's set.
  */
 
-/* parse the common options; 'h' (help), 'j' (--json), 'n' (--dry-run) and
- * 't' (--to N) as the command allows. Returns -1 to go on, else the exit code */
 struct opts {
 	int json, dry_run;
-	long to;
+	long to;	/* 0: not given */
 };
 
+/* parse the options the command allows, from 'h' (--help), 'j' (--json),
+ * 'n' (--dry-run) and 't' (--to N). Returns -1 to go on, else the exit code */
 static int
 parse(int argc, char **argv, const char *allowed, void (*usage)(FILE *), struct opts *o)
 {
@@ -73,7 +73,7 @@ static json_t *
 active_info(struct envdir *e)
 {
 	if (!e->cur || !envdir_has(e, e->cur)) {
-		fail("nothing is active in %s", e->dir);
+		fail("nothing is active (%s)", e->dir);
 		return NULL;
 	}
 	return envdir_load(e, e->cur);
@@ -323,7 +323,7 @@ cmd_rollback(int argc, char **argv)
 		goto out;
 	if (o.to) {
 		if (!envdir_has(&e, o.to)) {
-			fail("no generation %ld in %s (see pkgtool generations)", o.to, e.dir);
+			fail("no generation %ld (%s; see pkgtool generations)", o.to, e.dir);
 			ret = 2;
 			goto out;
 		}
@@ -338,7 +338,7 @@ cmd_rollback(int argc, char **argv)
 			if (e.gens[i - 1] < e.cur)
 				to = e.gens[i - 1];
 		if (!to) {
-			fail("generation %ld is the oldest in %s: nothing to roll back to",
+			fail("nothing to roll back to: generation %ld is the oldest (%s)",
 			    e.cur, e.dir);
 			goto out;
 		}

@@ -533,7 +533,7 @@ cmd_why(int argc, char **argv)
 		goto out;
 	ret = 1;
 	if (!g.info) {
-		fail("nothing is active in %s", e.dir);
+		fail("nothing is active (%s)", e.dir);
 		goto out;
 	}
 	w.target = graph_find(&g, argv[optind]);

@@ -502,6 +502,12 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	shquote(&b, buf_str(&v));
 	buf_putc(&b, '\n');
 	for (i = 0; i < n; i++) {
+		const char *kind = cjson_str(pkgs[i].info, "kind");
+
+		/* an interceptor's env: applies only to the pipeline entries that
+		 * name it (with its LD_PRELOAD), never to the whole active set */
+		if (kind && !strcmp(kind, "interceptor"))
+			continue;
 		env = json_object_get(pkgs[i].info, "env");
 		if (!env)
 			continue;

@@ -455,7 +455,10 @@ int
 life_mkdirs(struct entry *e)
 {
 	if (fs_mkdirs(e->rundir, 0755) < 0 || fs_mkdirs(e->config_dir, 0755) < 0 ||
-	    fs_mkdirs(e->shared_dir, 0755) < 0 || fs_mkdirs(e->private_dir, 0755) < 0)
+	    fs_mkdirs(e->shared_dir, 0755) < 0)
+		return -1;
+	/* an entry on other hosts has its private_dir there */
+	if (!hosts_remote(e) && fs_mkdirs(e->private_dir, 0755) < 0)
 		return -1;
 	return 0;
 }

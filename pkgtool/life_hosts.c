@@ -129,6 +129,7 @@ prelude(struct entry *e, struct buf *b)
 {
 	char **over, *pre = NULL;
 	const char *prefix = cjson_str(e->m, "prefix");
+	struct buf hosts = BUF_INIT;
 	json_t *v;
 	size_t i;
 
@@ -165,11 +166,13 @@ prelude(struct entry *e, struct buf *b)
 		sh_quote(b, pre);
 		buf_puts(b, "\"${LD_PRELOAD:+:$LD_PRELOAD}\"; export LD_PRELOAD\n");
 	}
-	buf_puts(b, "PKG_HOST=$h; export PKG_HOST\nPKG_HOSTS=");
 	json_array_foreach(json_object_get(e->m, "hosts"), i, v)
 		if (json_is_string(v))
-			buf_printf(b, "%s%s", i ? " " : "", json_string_value(v));
+			buf_printf(&hosts, "%s%s", i ? " " : "", json_string_value(v));
+	buf_puts(b, "PKG_HOST=$h; export PKG_HOST\nPKG_HOSTS=");
+	sh_quote(b, buf_str(&hosts));
 	buf_puts(b, "; export PKG_HOSTS\n");
+	buf_release(&hosts);
 	env_free(over);
 	free(pre);
 	/* alive PGID STARTTIME: a member of the group that is no zombie runs,
@@ -185,7 +188,7 @@ prelude(struct entry *e, struct buf *b)
 	    "\t\tps -eo pgid=,stat= | awk -v g=\"$1\" '$1 == g && $2 !~ /^Z/ { f = 1 } "
 	    "END { exit !f }'\n"
 	    "\telse\n"
-	    "\t\tkill -0 -- \"-$1\" 2>/dev/null\n"
+	    "\t\tkill -0 \"-$1\" 2>/dev/null\n"
 	    "\tfi\n"
 	    "}\n"
 	    /* gone PGID STARTTIME SECS: wait up to SECS for the group to end */
@@ -196,12 +199,13 @@ prelude(struct entry *e, struct buf *b)
 	    "\t\tsleep 0.1; n=$((n + 1))\n"
 	    "\tdone\n"
 	    "}\n"
-	    /* end PGID STARTTIME GRACE: SIGTERM, SIGKILL after GRACE seconds */
+	    /* end PGID STARTTIME GRACE: SIGTERM, SIGKILL after GRACE seconds (no
+	     * "--" before a negative pid: dash's kill takes none) */
 	    "end() {\n"
 	    "\talive \"$1\" \"$2\" || return 0\n"
-	    "\tkill -TERM -- \"-$1\" 2>/dev/null; kill -CONT -- \"-$1\" 2>/dev/null\n"
+	    "\tkill -TERM \"-$1\" 2>/dev/null; kill -CONT \"-$1\" 2>/dev/null\n"
 	    "\tgone \"$1\" \"$2\" \"$3\" && return 0\n"
-	    "\tkill -KILL -- \"-$1\" 2>/dev/null\n"
+	    "\tkill -KILL \"-$1\" 2>/dev/null\n"
 	    "\tgone \"$1\" \"$2\" 10\n"
 	    "}\n"
 	    /* tail_of FILE N: the last lines of a log, indented */

@@ -74,6 +74,7 @@ hosts_up() {
 	} >"$SSH_CFG.tail"
 	: >"$SSH_CFG"
 	ip link add "$_hosts_br" type bridge
+	_hosts_made=1
 	ip addr add "10.200.$HOSTS_NET.254/24" dev "$_hosts_br"
 	ip link set "$_hosts_br" up
 	_i=1
@@ -143,6 +144,7 @@ EOF
 
 # shellcheck disable=SC2317 # (called from the EXIT trap)
 hosts_down() {
+	[ -n "${_hosts_made:-}" ] || return 0
 	if command -v hosts_cleanup_hook >/dev/null 2>&1; then
 		hosts_cleanup_hook >/dev/null 2>&1
 	fi

@@ -40,11 +40,24 @@ both_ninja() {
 	wait "$_p2" || fail "ninja in b2 failed: $(cat "$T/n2.out")"
 }
 
-# built_once NAME: one build log for the package across both build dirs
+# count PATTERN...: how many of the (globbed) paths exist
+count() {
+	_n=0
+	for _f in "$@"; do
+		[ ! -e "$_f" ] || _n=$((_n + 1))
+	done
+	echo "$_n"
+}
+
+# built_once ID: one build log for the package across both build dirs
 built_once() {
-	_id=$(basename "$(ls "$S"/pkgs/"$1"--*.tar.zst | tail -n 1)" .tar.zst)
-	_n=$(ls "$B1/log/$_id.build.log" "$B2/log/$_id.build.log" 2>/dev/null | wc -l)
-	[ "$_n" = 1 ] || fail "$_id built $_n times"
+	_n=$(count "$B1/log/$1.build.log" "$B2/log/$1.build.log")
+	[ "$_n" = 1 ] || fail "$1 built $_n times"
+}
+
+# newest NAME: the id of NAME that b1 has active (built last)
+newest() {
+	pkgtool -B "$B1" list | awk -v n="$1" '$1 == n { print $3 }'
 }
 
 check_all() {
@@ -60,17 +73,17 @@ check_all() {
 
 both_ninja
 for p in zlib pigz app; do
-	built_once "$p"
+	built_once "$(newest "$p")"
 done
 check_all "first build"
-[ "$(ls "$S/gcroots" | wc -l)" = 2 ] || fail "expected 2 gc roots: $(ls -l "$S/gcroots")"
+[ "$(count "$S"/gcroots/*)" = 2 ] || fail "expected 2 gc roots: $(ls -l "$S/gcroots")"
 
 # a change under both: zlib's new id rebuilds zlib, pigz, app ... in both at once
 echo changed >"$R/zlib/files/extra.txt"
 both_ninja
 for p in zlib pigz app; do
-	[ "$(ls "$S"/pkgs/"$p"--*.tar.zst | wc -l)" = 2 ] || fail "no new $p archive"
-	built_once "$p"
+	[ "$(count "$S"/pkgs/"$p"--*.tar.zst)" = 2 ] || fail "no new $p archive"
+	built_once "$(newest "$p")"
 done
 check_all "rebuild"
 
@@ -106,5 +119,5 @@ assert_contains "$out" "freed "
 check_all "gc from b1"
 # the ids of the first build: only archives that no manifest names went
 for p in zlib pigz app; do
-	[ "$(ls "$S"/pkgs/"$p"--*.tar.zst | wc -l)" = 1 ] || fail "old $p archive kept"
+	[ "$(count "$S"/pkgs/"$p"--*.tar.zst)" = 1 ] || fail "old $p archive kept"
 done
