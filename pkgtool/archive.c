@@ -10,11 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "buf.h"
 #include "fs.h"
+#include "la.h"
 #include "pkgtool.h"
 #include "util.h"
 

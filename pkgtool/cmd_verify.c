@@ -11,9 +11,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "cjson.h"
 #include "fs.h"
 #include "pkgtool.h"
