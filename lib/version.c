@@ -37,33 +37,57 @@ name_valid(const char *s)
 	return 1;
 }
 
-/* compare one part (up to a separator) of a and b numerically or as text */
+/* dpkg's order of a character in a non-digit run: the end and digits first,
+ * then letters, then anything else */
+static int
+order(int c)
+{
+	if (!c || isdigit(c))
+		return 0;
+	if (isalpha(c))
+		return c;
+	return c + 256;
+}
+
+/* compare one part (up to a separator) as dpkg does: alternating runs of
+ * non-digits (by order()) and digits (numerically), so rc2 < rc10 and
+ * 1 < 1w < 1x */
 static int
 partcmp(const char *a, size_t na, const char *b, size_t nb)
 {
-	size_t i;
-	int anum = na > 0, bnum = nb > 0;
+	size_t i = 0, j = 0;
 
-	for (i = 0; i < na; i++)
-		anum &= isdigit((unsigned char)a[i]) != 0;
-	for (i = 0; i < nb; i++)
-		bnum &= isdigit((unsigned char)b[i]) != 0;
-	if (anum && bnum) {
-		while (na > 1 && *a == '0')
-			a++, na--;
-		while (nb > 1 && *b == '0')
-			b++, nb--;
-		if (na != nb)
-			return na < nb ? -1 : 1;
-		return memcmp(a, b, na) < 0 ? -1 : memcmp(a, b, na) > 0;
+	while (i < na || j < nb) {
+		int diff = 0;
+
+		while ((i < na && !isdigit((unsigned char)a[i])) ||
+		    (j < nb && !isdigit((unsigned char)b[j]))) {
+			int ac = i < na ? order((unsigned char)a[i]) : 0;
+			int bc = j < nb ? order((unsigned char)b[j]) : 0;
+
+			if (ac != bc)
+				return ac < bc ? -1 : 1;
+			i += i < na;
+			j += j < nb;
+		}
+		while (i < na && a[i] == '0')
+			i++;
+		while (j < nb && b[j] == '0')
+			j++;
+		while (i < na && isdigit((unsigned char)a[i]) && j < nb && isdigit((unsigned char)b[j])) {
+			if (!diff)
+				diff = a[i] - b[j];
+			i++;
+			j++;
+		}
+		if (i < na && isdigit((unsigned char)a[i]))
+			return 1;
+		if (j < nb && isdigit((unsigned char)b[j]))
+			return -1;
+		if (diff)
+			return diff < 0 ? -1 : 1;
 	}
-	/* a number is newer than text (rpm) */
-	if (anum != bnum)
-		return anum ? 1 : -1;
-	int c = strncmp(a, b, na < nb ? na : nb);
-	if (c)
-		return c < 0 ? -1 : 1;
-	return na == nb ? 0 : na < nb ? -1 : 1;
+	return 0;
 }
 
 int
@@ -75,6 +99,12 @@ version_cmp(const char *a, const char *b)
 
 		if (at != bt)
 			return at ? -1 : 1;
+		if (at) {
+			/* both '~': compare what follows, which may start with '~' again */
+			a++;
+			b++;
+			continue;
+		}
 		if (issep(*a))
 			a++;
 		if (issep(*b))

@@ -29,9 +29,10 @@ struct dep {
 
 /* 1 when v is a valid version: starts with a digit, then [A-Za-z0-9.+~-] */
 int version_valid(const char *v);
-/* <0, 0, >0 as a is older, the same as, newer than b. Parts split at . - + ~
- * compare numerically when both are numeric, else as text; a part after '~'
- * sorts before the end of the version (1.0~rc1 < 1.0) */
+/* <0, 0, >0 as a is older, the same as, newer than b. Parts split at . - + ~;
+ * within a part, runs of digits compare numerically and other runs as dpkg
+ * orders them (rc2 < rc10, 2.6 < 2.6a); a part after '~' sorts before the
+ * end of the version (1.0~rc1 < 1.0) */
 int version_cmp(const char *a, const char *b);
 /* 1 when version v satisfies c */
 int constraint_match(const struct constraint *c, const char *v);
