@@ -298,8 +298,7 @@ hostfile_parse(struct arena *a, struct diag *d, const char *file, const char *te
 
 		diag_error(d, m, "the hostfile names no host");
 	}
-	if (d->errors == errs)
-		check_dups(d, file, out, from);
+	check_dups(d, file, out, from);
 	return d->errors == errs ? 0 : -1;
 }
 

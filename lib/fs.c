@@ -148,8 +148,9 @@ fs_read(const char *path, struct buf *b)
 		buf_putn(b, tmp, (size_t)n);
 	}
 	close(fd);
-	if (!b->s)
-		buf_grow(b, 0), b->s[0] = '\0';
+	/* an empty file still gives a NUL-terminated (empty) string */
+	buf_grow(b, 0);
+	b->s[b->len] = '\0';
 	return 0;
 }
 

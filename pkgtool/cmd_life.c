@@ -411,6 +411,7 @@ start_app(struct entry *e)
 		spath = entry_file(e, "stats.out");
 		if (life_step(e, "stats", stats, "stats.out", PROBE_TIMEOUT * 6) == 0 &&
 		    fs_read(spath, &b) == 0) {
+			buf_putn(&b, "", 0);	/* fs_read of an empty file leaves no NUL */
 			json_decref(sj);
 			sj = parse_stats(buf_str(&b));
 		} else {

@@ -183,17 +183,7 @@ jobs_run(struct job *jobs, size_t n, char *const env[], double timeout)
 			for (i = 0; i < next; i++) {
 				if (jobs[i].pid > 0) {
 					jobs[i].timed_out = !life_interrupted();
-					kill(-jobs[i].pid, SIGTERM);
 					kill(-jobs[i].pid, SIGKILL);
-				}
-			}
-		}
-		/* a killed command's grandchildren may hold its pipe: stop reading */
-		if (killed && life_now() - start > (timeout > 0 ? timeout : 0) + 5) {
-			for (i = 0; i < next; i++) {
-				if (jobs[i].fd >= 0) {
-					close(jobs[i].fd);
-					jobs[i].fd = -1;
 				}
 			}
 		}
@@ -216,6 +206,9 @@ jobs_release(struct job *jobs, size_t n)
 }
 
 /* ---- launchers ---- */
+
+/* as enum launcher_kind */
+static const char *const names[] = {"local", "ssh", "pdsh", "slurm"};
 
 static void
 add(char ***v, size_t *n, size_t *cap, const char *s)
@@ -273,18 +266,18 @@ out:
 int
 launcher_init(struct launcher *l, json_t *m, json_t *hosts, char *const env[])
 {
-	static const char *const names[] = {"local", "ssh", "pdsh", "slurm"};
 	const char *kind = cjson_str(m, "launcher");
 	json_t *args = json_object_get(m, "ssh_args"), *v;
 	size_t i, hcap = 0, acap = 0;
 
 	memset(l, 0, sizeof(*l));
 	l->env = env;
-	for (i = 0; i < LEN(names); i++)
-		if (kind && !strcmp(kind, names[i]))
-			l->kind = (enum launcher_kind)i;
-	if (kind && i == LEN(names) && strcmp(kind, names[l->kind]))
+	for (i = 0; kind && i < LEN(names); i++)
+		if (!strcmp(kind, names[i]))
+			break;
+	if (kind && i == LEN(names))
 		return fail("unknown launcher '%s'", kind);
+	l->kind = kind ? (enum launcher_kind)i : LAUNCH_LOCAL;
 	if (!hosts)
 		hosts = json_object_get(m, "hosts");
 	json_array_foreach(hosts, i, v)
@@ -314,21 +307,34 @@ launcher_release(struct launcher *l)
 		free(l->ssh_args[i]);
 	free(l->hosts);
 	free(l->ssh_args);
+	free(l->jobid);
 	memset(l, 0, sizeof(*l));
 }
 
 const char *
 launcher_name(const struct launcher *l)
 {
-	static const char *const names[] = {"local", "ssh", "pdsh", "slurm"};
-
 	return names[l->kind];
+}
+
+/* our ConnectTimeout, unless the user's options say one or name a config
+ * file (ssh prefers the command line to any file: theirs would not count) */
+static char *
+connect_timeout(const struct launcher *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nssh_args; i++)
+		if (!strcmp(l->ssh_args[i], "-F") || strstr(l->ssh_args[i], "ConnectTimeout"))
+			return NULL;
+	return xasprintf("ConnectTimeout=%d", CONNECT_TIMEOUT);
 }
 
 char *
 launcher_ssh_command(const struct launcher *l)
 {
 	struct buf b = BUF_INIT;
+	char *ct = connect_timeout(l);
 	size_t i;
 
 	buf_puts(&b, "ssh");
@@ -336,14 +342,17 @@ launcher_ssh_command(const struct launcher *l)
 		buf_putc(&b, ' ');
 		sh_quote(&b, l->ssh_args[i]);
 	}
-	buf_printf(&b, " -o BatchMode=yes -o ConnectTimeout=%d", CONNECT_TIMEOUT);
+	buf_puts(&b, " -o BatchMode=yes");
+	if (ct)
+		buf_printf(&b, " -o %s", ct);
+	free(ct);
 	return buf_detach(&b);
 }
 
 char **
 launcher_ssh_argv(const struct launcher *l, const char *host, const char *command)
 {
-	char **v = NULL, *ct = xasprintf("ConnectTimeout=%d", CONNECT_TIMEOUT);
+	char **v = NULL, *ct = connect_timeout(l);
 	size_t n = 0, cap = 0, i;
 
 	add(&v, &n, &cap, "ssh");
@@ -352,8 +361,10 @@ launcher_ssh_argv(const struct launcher *l, const char *host, const char *comman
 		add(&v, &n, &cap, l->ssh_args[i]);
 	add(&v, &n, &cap, "-o");
 	add(&v, &n, &cap, "BatchMode=yes");
-	add(&v, &n, &cap, "-o");
-	add(&v, &n, &cap, ct);
+	if (ct) {
+		add(&v, &n, &cap, "-o");
+		add(&v, &n, &cap, ct);
+	}
 	add(&v, &n, &cap, "-n");
 	add(&v, &n, &cap, "--");
 	add(&v, &n, &cap, host);
@@ -408,6 +419,12 @@ launcher_srun_argv(const struct launcher *l, const char *script)
 	/* one task per host; --overlap: steps share the allocation with the
 	 * services still running in theirs */
 	add(&v, &n, &cap, "srun");
+	if (l->jobid) {
+		char *j = xasprintf("--jobid=%s", l->jobid);
+
+		add(&v, &n, &cap, j);
+		free(j);
+	}
 	add(&v, &n, &cap, "--overlap");
 	add(&v, &n, &cap, "--kill-on-bad-exit=0");
 	add(&v, &n, &cap, "--label");
@@ -443,20 +460,21 @@ host_index(const struct launcher *l, const char *s, size_t len)
 static void
 take_exit(struct host_result *r)
 {
-	char *s = r->out.s, *p;
+	char *s = r->out.s, *p, *last = NULL;
 
 	r->status = 255;
 	if (!s)
 		return;
-	for (p = s; (p = strstr(p, "@pkgtool exit ")); p++) {
-		if (p != s && p[-1] != '\n')
-			continue;
-		r->status = atoi(p + strlen("@pkgtool exit "));
-		r->reached = 1;
-		r->out.len = (size_t)(p - s);
-		s[r->out.len] = '\0';
+	/* the last one at the start of a line: the script's own */
+	for (p = s; (p = strstr(p, "@pkgtool exit ")); p++)
+		if (p == s || p[-1] == '\n')
+			last = p;
+	if (!last)
 		return;
-	}
+	r->status = atoi(last + strlen("@pkgtool exit "));
+	r->reached = 1;
+	r->out.len = (size_t)(last - s);
+	s[r->out.len] = '\0';
 }
 
 void

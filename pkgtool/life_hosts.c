@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* life_hosts: a pipeline entry's lifecycle on other hosts, through its
  * launcher: OpenSSH, pdsh or Slurm's srun (SPEC §8) */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "cjson.h"
@@ -16,30 +13,16 @@
 #include "util.h"
 
 /*
- * Nothing of pkgtool runs on the hosts: each step is one sh script that the
- * launcher runs there (one ssh per host, one pdsh, or one srun step). On a
- * host whose name is H (SLURMD_NODENAME under srun, else uname -n):
- *
- *   PRIVATE_DIR/pkgtool.H.pid   "PGID STARTTIME": the service's process
- *                               group, made by setsid, and its leader's start
- *                               time (/proc/PID/stat field 22, against reuse)
- *   RUNDIR/hosts/H/             start.log (start.log.1 the previous one),
- *                               ready.log, status.log, stop.log, kill.log,
- *                               clean.log
- *
- * The scripts say what happened in lines "@pkgtool WORD ..." among the output.
- * Here RUNDIR/hosts.json records the instance: {"launcher", "config_hash",
+ * Each step is one sh script (host_script.c) that the launcher runs on every
+ * host at once. Here RUNDIR/hosts.json records the instance: {"launcher", "config_hash",
  * "started_at", "stop" and "status" (the snippets it was started with),
- * "hosts": [{"host", "pgid", "starttime", "ok"}] and, for slurm, "pgid" and
+ * "hosts": [{"host", "pgid", "starttime", "ok"}] and, for slurm, "job" (the
+ * allocation, which srun --jobid reaches from outside it too), "pgid" and
  * "starttime" of the local srun whose step holds the services}. A host whose
  * start failed stays listed (ok false), so that stop reaches what it left.
  */
 
-/* seconds: one status probe; SIGTERM to SIGKILL for kill; the most stop waits;
- * what a launcher may add (connecting, srun's step set-up) */
-#define PROBE_TIMEOUT 10
-#define KILL_GRACE 3
-#define STOP_GRACE 10
+/* seconds a launcher may add to a step (connecting, srun's step set-up) */
 #define LAUNCH_SLACK 30
 
 int
@@ -120,218 +103,7 @@ hosts_deploy(struct entry *e)
 	return ret;
 }
 
-/* ---- the scripts ---- */
-
-/* what every script starts with: the host's name, its directories, the
- * environment, and sh functions for process groups */
-static void
-prelude(struct entry *e, struct buf *b)
-{
-	char **over, *pre = NULL;
-	const char *prefix = cjson_str(e->m, "prefix");
-	struct buf hosts = BUF_INIT;
-	json_t *v;
-	size_t i;
-
-	buf_puts(b, "h=${SLURMD_NODENAME:-$(uname -n)}\necho \"@pkgtool host $h\"\npf=");
-	sh_quote(b, e->private_dir);
-	buf_puts(b, "/pkgtool.$h.pid\nhd=");
-	sh_quote(b, e->rundir);
-	buf_puts(b, "/hosts/$h\nmkdir -p ");
-	sh_quote(b, e->rundir);
-	buf_putc(b, ' ');
-	sh_quote(b, e->shared_dir);
-	buf_putc(b, ' ');
-	sh_quote(b, e->private_dir);
-	buf_puts(b, " \"$hd\" || exit 125\ncd ");
-	sh_quote(b, e->rundir);
-	buf_puts(b, " || exit 125\n");
-	if (prefix) {
-		buf_puts(b, "if [ -f ");
-		sh_quote(b, prefix);
-		buf_puts(b, "/env.sh ]; then . ");
-		sh_quote(b, prefix);
-		buf_puts(b, "/env.sh; fi\n");
-	}
-	over = entry_overlay(e, &pre);
-	for (i = 0; over[i]; i++) {
-		char *eq = strchr(over[i], '=');
-
-		buf_printf(b, "%.*s=", (int)(eq - over[i]), over[i]);
-		sh_quote(b, eq + 1);
-		buf_printf(b, "; export %.*s\n", (int)(eq - over[i]), over[i]);
-	}
-	if (pre) {
-		buf_puts(b, "LD_PRELOAD=");
-		sh_quote(b, pre);
-		buf_puts(b, "\"${LD_PRELOAD:+:$LD_PRELOAD}\"; export LD_PRELOAD\n");
-	}
-	json_array_foreach(json_object_get(e->m, "hosts"), i, v)
-		if (json_is_string(v))
-			buf_printf(&hosts, "%s%s", i ? " " : "", json_string_value(v));
-	buf_puts(b, "PKG_HOST=$h; export PKG_HOST\nPKG_HOSTS=");
-	sh_quote(b, buf_str(&hosts));
-	buf_puts(b, "; export PKG_HOSTS\n");
-	buf_release(&hosts);
-	env_free(over);
-	free(pre);
-	/* alive PGID STARTTIME: a member of the group that is no zombie runs,
-	 * and the leader, if there, is the process that started then */
-	buf_puts(b,
-	    "alive() {\n"
-	    "\t[ -n \"$1\" ] || return 1\n"
-	    "\tif [ -n \"$2\" ] && [ -r \"/proc/$1/stat\" ]; then\n"
-	    "\t\t[ \"$(sed 's/.*) //' \"/proc/$1/stat\" 2>/dev/null | cut -d' ' -f20)\" = \"$2\" ] "
-	    "|| return 1\n"
-	    "\tfi\n"
-	    "\tif command -v ps >/dev/null 2>&1; then\n"
-	    "\t\tps -eo pgid=,stat= | awk -v g=\"$1\" '$1 == g && $2 !~ /^Z/ { f = 1 } "
-	    "END { exit !f }'\n"
-	    "\telse\n"
-	    "\t\tkill -0 \"-$1\" 2>/dev/null\n"
-	    "\tfi\n"
-	    "}\n"
-	    /* gone PGID STARTTIME SECS: wait up to SECS for the group to end */
-	    "gone() {\n"
-	    "\tn=0\n"
-	    "\twhile alive \"$1\" \"$2\"; do\n"
-	    "\t\t[ \"$n\" -ge \"$(($3 * 10))\" ] && return 1\n"
-	    "\t\tsleep 0.1; n=$((n + 1))\n"
-	    "\tdone\n"
-	    "}\n"
-	    /* end PGID STARTTIME GRACE: SIGTERM, SIGKILL after GRACE seconds (no
-	     * "--" before a negative pid: dash's kill takes none) */
-	    "end() {\n"
-	    "\talive \"$1\" \"$2\" || return 0\n"
-	    "\tkill -TERM \"-$1\" 2>/dev/null; kill -CONT \"-$1\" 2>/dev/null\n"
-	    "\tgone \"$1\" \"$2\" \"$3\" && return 0\n"
-	    "\tkill -KILL \"-$1\" 2>/dev/null\n"
-	    "\tgone \"$1\" \"$2\" 10\n"
-	    "}\n"
-	    /* tail_of FILE N: the last lines of a log, indented */
-	    "tail_of() { [ -s \"$1\" ] && tail -n \"$2\" \"$1\" | sed 's/^/  /'; return 0; }\n");
-}
-
-/* run snippet with sh, its output in $hd/LOG, killed after timeout s */
-static void
-probe(struct buf *b, const char *snippet, const char *log, int timeout)
-{
-	buf_printf(b, "timeout -k 1 %d sh -c ", timeout);
-	sh_quote(b, snippet);
-	buf_printf(b, " </dev/null >\"$hd/%s\" 2>&1", log);
-}
-
-/* start the service in a session of its own; stay: wait for it (srun, whose
- * step must outlive it), else return once it is ready */
-static char *
-script_start(struct entry *e, int stay)
-{
-	const char *ready = entry_snippet(e, "ready");
-	struct buf b = BUF_INIT;
-	int to = (int)(e->timeout + 0.999);
-
-	prelude(e, &b);
-	buf_puts(&b,
-	    "if [ -s \"$pf\" ]; then read -r pg st <\"$pf\"; end \"$pg\" \"$st\" 3; fi\n"
-	    "rm -f \"$pf\"\n"
-	    "[ -f \"$hd/start.log\" ] && mv -f \"$hd/start.log\" \"$hd/start.log.1\"\n"
-	    "echo \"@pkgtool log $hd/start.log\"\n"
-	    "setsid sh -c 'echo \"$$ $(sed \"s/.*) //\" /proc/$$/stat | cut -d\" \" -f20)\" "
-	    ">\"$1.tmp\" && mv -f \"$1.tmp\" \"$1\" && exec sh -c \"$2\"' sh \"$pf\" ");
-	sh_quote(&b, entry_snippet(e, "start"));
-	buf_puts(&b, " </dev/null >\"$hd/start.log\" 2>&1 &\n"
-	    "n=0\n"
-	    "while [ ! -s \"$pf\" ]; do\n"
-	    "\tif [ \"$n\" -ge 200 ]; then echo \"@pkgtool failed: it wrote no pid file ($pf)\"; "
-	    "tail_of \"$hd/start.log\" 30; exit 3; fi\n"
-	    "\tsleep 0.05; n=$((n + 1))\n"
-	    "done\n"
-	    "read -r pg st <\"$pf\"\n"
-	    "echo \"@pkgtool pgid $pg $st\"\n");
-	buf_printf(&b, "deadline=$(($(date +%%s) + %d))\n", to);
-	buf_puts(&b, "while :; do\n"
-	    "\tif ! alive \"$pg\" \"$st\"; then echo \"@pkgtool failed: exited before it was "
-	    "ready ($hd/start.log)\"; tail_of \"$hd/start.log\" 30; rm -f \"$pf\"; exit 3; fi\n");
-	if (ready) {
-		buf_puts(&b, "\tif ");
-		probe(&b, ready, "ready.log", PROBE_TIMEOUT);
-		buf_puts(&b, "; then break; fi\n");
-		buf_printf(&b, "\tif [ \"$(date +%%s)\" -ge \"$deadline\" ]; then echo \"@pkgtool "
-		    "failed: not ready after %g s: 'ready' never succeeded ($hd/start.log)\"; "
-		    "tail_of \"$hd/start.log\" 30; tail_of \"$hd/ready.log\" 5; end \"$pg\" \"$st\" %d; "
-		    "rm -f \"$pf\"; exit 4; fi\n\tsleep 0.1\n", e->timeout, KILL_GRACE);
-	} else {
-		buf_puts(&b, "\tbreak\n");
-	}
-	buf_puts(&b, "done\n");
-	if (e->sleep > 0)
-		buf_printf(&b, "sleep %g\nif ! alive \"$pg\" \"$st\"; then echo \"@pkgtool failed: "
-		    "exited within its 'sleep' of %g s after start\"; tail_of \"$hd/start.log\" 30; "
-		    "rm -f \"$pf\"; exit 3; fi\n", e->sleep, e->sleep);
-	buf_puts(&b, "echo \"@pkgtool ready\"\n");
-	if (stay)
-		buf_puts(&b, "wait\nwhile alive \"$pg\" \"$st\"; do sleep 1; done\n");
-	buf_puts(&b, "exit 0\n");
-	return buf_detach(&b);
-}
-
-/* stop (or kill) what the pid file names; the snippet runs first */
-static char *
-script_halt(struct entry *e, const char *snippet, int force)
-{
-	struct buf b = BUF_INIT;
-	int grace = force ? KILL_GRACE : (int)(e->timeout < STOP_GRACE ? e->timeout + 0.999 :
-	    STOP_GRACE);
-
-	prelude(e, &b);
-	buf_puts(&b, "[ -s \"$pf\" ] || exit 0\nread -r pg st <\"$pf\"\n"
-	    "if alive \"$pg\" \"$st\"; then\n");
-	if (snippet) {
-		/* a failing stop is no error: the signals still come */
-		buf_puts(&b, "\t");
-		probe(&b, snippet, force ? "kill.log" : "stop.log", grace);
-		buf_printf(&b, "\n\tgone \"$pg\" \"$st\" %d\n", grace);
-	}
-	buf_printf(&b, "\tif ! end \"$pg\" \"$st\" %d; then echo \"@pkgtool failed: process group "
-	    "$pg survived SIGKILL\"; exit 1; fi\n\techo \"@pkgtool %s $pg\"\nfi\nrm -f \"$pf\"\n",
-	    grace, force ? "killed" : "stopped");
-	return buf_detach(&b);
-}
-
-static char *
-script_status(struct entry *e, const char *snippet)
-{
-	struct buf b = BUF_INIT;
-
-	prelude(e, &b);
-	buf_puts(&b, "if [ ! -s \"$pf\" ]; then echo \"@pkgtool state stopped\"; exit 0; fi\n"
-	    "read -r pg st <\"$pf\"\n"
-	    "if ! alive \"$pg\" \"$st\"; then echo \"@pkgtool state died $pg\"; exit 0; fi\n");
-	if (snippet) {
-		buf_puts(&b, "if ! ");
-		probe(&b, snippet, "status.log", PROBE_TIMEOUT);
-		buf_puts(&b, "; then echo \"@pkgtool state notresponding $pg\"; "
-		    "tail_of \"$hd/status.log\" 5; exit 0; fi\n");
-	}
-	buf_puts(&b, "echo \"@pkgtool state running $pg\"\n");
-	return buf_detach(&b);
-}
-
 /* ---- reading what the scripts said ---- */
-
-/* borrowed: the rest of the line after "@pkgtool WORD " in out, or NULL */
-static const char *
-marker(const char *out, const char *word)
-{
-	size_t wl = strlen(word);
-	const char *p;
-
-	for (p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (startswith(p, "@pkgtool ") && !strncmp(p + 9, word, wl) &&
-		    (p[9 + wl] == ' ' || p[9 + wl] == '\n' || !p[9 + wl]))
-			return p + 9 + wl + (p[9 + wl] == ' ');
-	return NULL;
-}
 
 static char *
 line_of(const char *s)
@@ -344,7 +116,7 @@ line_of(const char *s)
 static void
 report(struct entry *e, const char *step, const char *host, const struct host_result *r)
 {
-	const char *f = marker(buf_str(&r->out), "failed:"), *p, *nl;
+	const char *f = host_marker(buf_str(&r->out), "failed:"), *p, *nl;
 	char *why, *m;
 
 	if (f)
@@ -393,21 +165,39 @@ write_started(struct entry *e, json_t *st)
 static int
 state_launcher(struct entry *e, json_t *st, struct launcher *l)
 {
-	json_t *m = json_pack("{s:s, s:O}", "launcher", cjson_str(st, "launcher") ?
-	    cjson_str(st, "launcher") : "ssh", "ssh_args", json_object_get(e->m, "ssh_args"));
-	json_t *hosts = json_array(), *h;
+	json_t *m = json_object(), *hosts = json_array(), *h;
 	size_t i;
 	int ret;
 
-	if (!m)
-		fatal("out of memory");
+	json_object_set_new(m, "launcher", json_string(cjson_str(st, "launcher") ?
+	    cjson_str(st, "launcher") : "ssh"));
+	if ((h = json_object_get(e->m, "ssh_args")))
+		json_object_set(m, "ssh_args", h);
 	json_array_foreach(json_object_get(st, "hosts"), i, h)
 		if (cjson_str(h, "host"))
 			json_array_append_new(hosts, json_string(cjson_str(h, "host")));
 	ret = launcher_init(l, m, hosts, e->env);
+	if (ret == 0 && cjson_str(st, "job"))
+		l->jobid = xstrdup(cjson_str(st, "job"));
 	json_decref(hosts);
 	json_decref(m);
 	return ret;
+}
+
+/* 1 when srun says the Slurm job st recorded is over: its steps, and the
+ * services in them, ended with it */
+static int
+job_over(const struct launcher *l, const struct host_result *res)
+{
+	size_t i;
+
+	if (l->kind != LAUNCH_SLURM || !l->jobid)
+		return 0;
+	for (i = 0; i < l->nhosts; i++)
+		if (res[i].reached || (!strstr(buf_str(&res[i].out), "Expired or invalid job") &&
+		    !strstr(buf_str(&res[i].out), "Invalid job id")))
+			return 0;
+	return 1;
 }
 
 static json_t *
@@ -433,9 +223,9 @@ probe_state(struct entry *e, json_t *st, struct launcher *l, struct host_result 
 
 	if (state_launcher(e, st, l) < 0)
 		return -1;
-	script = script_status(e, snippet && *snippet ? snippet : entry_snippet(e, "status"));
+	script = host_script_status(e, snippet && *snippet ? snippet : entry_snippet(e, "status"));
 	*res = xcalloc(l->nhosts + 1, sizeof(**res));
-	launch_run(l, script, PROBE_TIMEOUT + LAUNCH_SLACK, *res);
+	launch_run(l, script, HOST_PROBE_TIMEOUT + LAUNCH_SLACK, *res);
 	free(script);
 	return 0;
 }
@@ -447,7 +237,7 @@ hosts_status(struct entry *e, int width, json_t *arr)
 	struct host_result *res = NULL;
 	json_t *st = state_load(e), *v;
 	size_t i, hw = 0;
-	int down = 0;
+	int down = 0, over;
 
 	if (!st || entry_env(e) < 0 || probe_state(e, st, &l, &res) < 0) {
 		/* nothing recorded: every host the manifest names is down */
@@ -463,16 +253,22 @@ hosts_status(struct entry *e, int width, json_t *arr)
 				printf("%-*s  %-*s  not started\n", width, e->name, (int)hw,
 				    json_string_value(v));
 		}
-		if (!json_array_size(json_object_get(e->m, "hosts")) && !arr)
+		if (json_array_size(json_object_get(e->m, "hosts")))
+			;
+		else if (arr)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", e->name,
+			    "kind", e->kind, "state", "not started"));
+		else
 			printf("%-*s  not started\n", width, e->name);
 		json_decref(st);
 		return 1;
 	}
+	over = job_over(&l, res);
 	for (i = 0; i < l.nhosts; i++)
 		if (strlen(l.hosts[i]) > hw)
 			hw = strlen(l.hosts[i]);
 	for (i = 0; i < l.nhosts; i++) {
-		const char *s = marker(buf_str(&res[i].out), "state");
+		const char *s = over ? "ended" : host_marker(buf_str(&res[i].out), "state");
 		long pg = -1;
 		char *word = s ? line_of(s) : NULL, *line, *sp;
 		const char *state;
@@ -505,6 +301,10 @@ hosts_status(struct entry *e, int width, json_t *arr)
 		} else if (!strcmp(word, "notresponding")) {
 			state = "not responding";
 			line = xasprintf("not responding (pgid %ld)", pg);
+			down = 1;
+		} else if (!strcmp(word, "ended")) {
+			state = "stopped";
+			line = xasprintf("stopped (Slurm job %s is over)", l.jobid);
 			down = 1;
 		} else if (!strcmp(word, "died")) {
 			state = "stopped";
@@ -547,7 +347,7 @@ hosts_halt(struct entry *e, int force)
 	const char *snippet;
 	char *script;
 	size_t i, nbad = 0;
-	int ret = 0;
+	int ret = 0, over;
 
 	if (!st)
 		return 0;
@@ -556,12 +356,14 @@ hosts_halt(struct entry *e, int force)
 		return -1;
 	}
 	snippet = force ? entry_snippet(e, "kill") : cjson_str(st, "stop");
-	script = script_halt(e, snippet && *snippet ? snippet : NULL, force);
+	script = host_script_halt(e, snippet && *snippet ? snippet : NULL, force);
 	res = xcalloc(l.nhosts + 1, sizeof(*res));
-	launch_run(&l, script, 2.0 * STOP_GRACE + 10 + LAUNCH_SLACK, res);
+	launch_run(&l, script, 2.0 * HOST_STOP_GRACE + 10 + LAUNCH_SLACK, res);
 	left = json_array();
-	for (i = 0; i < l.nhosts; i++) {
-		const char *w = marker(buf_str(&res[i].out), force ? "killed" : "stopped");
+	if ((over = job_over(&l, res)))
+		notef("%s: Slurm job %s is over, and its steps with it", e->name, l.jobid);
+	for (i = 0; i < l.nhosts && !over; i++) {
+		const char *w = host_marker(buf_str(&res[i].out), force ? "killed" : "stopped");
 
 		if (res[i].status != 0) {
 			report(e, force ? "kill" : "stop", l.hosts[i], &res[i]);
@@ -577,7 +379,7 @@ hosts_halt(struct entry *e, int force)
 	if (json_integer_value(json_object_get(st, "pgid")) > 0)
 		pg_kill((pid_t)json_integer_value(json_object_get(st, "pgid")),
 		    (unsigned long long)json_integer_value(json_object_get(st, "starttime")),
-		    KILL_GRACE);
+		    HOST_KILL_GRACE);
 	if (done.len)
 		printf("%s %s on %s\n", force ? "killed" : "stopped", e->name, done.s);
 	if (nbad) {
@@ -604,31 +406,17 @@ hosts_halt(struct entry *e, int force)
 int
 hosts_clean(struct entry *e)
 {
-	const char *snippet = entry_snippet(e, "clean");
 	struct launcher l;
 	struct host_result *res;
-	struct buf b = BUF_INIT;
+	char *script;
 	size_t i;
 	int ret = 0;
 
 	if (entry_env(e) < 0 || launcher_init(&l, e->m, NULL, e->env) < 0)
 		return -1;
-	prelude(e, &b);
-	if (snippet) {
-		buf_puts(&b, "if ! sh -c ");
-		sh_quote(&b, snippet);
-		buf_puts(&b, " </dev/null >\"$hd/clean.log\" 2>&1; then echo \"@pkgtool failed: "
-		    "clean failed ($hd/clean.log)\"; tail_of \"$hd/clean.log\" 30; exit 1; fi\n");
-	}
-	/* hosts sharing a file system remove the same files: gone is gone */
-	buf_puts(&b, "cd / || exit 1\nfor d in ");
-	sh_quote(&b, e->private_dir);
-	buf_putc(&b, ' ');
-	sh_quote(&b, e->shared_dir);
-	buf_puts(&b, " \"$hd\"; do rm -rf \"$d\" 2>/dev/null || [ ! -e \"$d\" ] || "
-	    "{ echo \"@pkgtool failed: cannot remove $d\"; exit 1; }; done\n");
+	script = host_script_clean(e);
 	res = xcalloc(l.nhosts + 1, sizeof(*res));
-	if (launch_run(&l, b.s, 0, res) < 0) {
+	if (launch_run(&l, script, 0, res) < 0) {
 		for (i = 0; i < l.nhosts; i++)
 			if (res[i].status != 0)
 				report(e, "clean", l.hosts[i], &res[i]);
@@ -636,7 +424,7 @@ hosts_clean(struct entry *e)
 	}
 	host_results_release(res, l.nhosts);
 	free(res);
-	buf_release(&b);
+	free(script);
 	launcher_release(&l);
 	return ret;
 }
@@ -656,6 +444,9 @@ new_state(struct entry *e, const struct launcher *l)
 	    "config_hash", e->hash, "started_at", when, "stop", stop, "status", status, "hosts");
 	if (!st)
 		fatal("out of memory");
+	/* the allocation its steps run in: stop and status reach it from outside */
+	if (l->kind == LAUNCH_SLURM && getenv("SLURM_JOB_ID"))
+		json_object_set_new(st, "job", json_string(getenv("SLURM_JOB_ID")));
 	return st;
 }
 
@@ -663,10 +454,10 @@ new_state(struct entry *e, const struct launcher *l)
 static int
 note_host(json_t *st, const char *host, const struct host_result *r)
 {
-	const char *pg = marker(buf_str(&r->out), "pgid");
+	const char *pg = host_marker(buf_str(&r->out), "pgid");
 	json_t *h = host_entry(st, host);
-	int ok = marker(buf_str(&r->out), "ready") != NULL &&
-	    !marker(buf_str(&r->out), "failed:");
+	int ok = host_marker(buf_str(&r->out), "ready") != NULL &&
+	    !host_marker(buf_str(&r->out), "failed:");
 
 	if (!h) {
 		h = json_pack("{s:s}", "host", host);
@@ -688,10 +479,10 @@ static int
 start_detached(struct entry *e, struct launcher *l, json_t *st, size_t *nbad)
 {
 	struct host_result *res = xcalloc(l->nhosts + 1, sizeof(*res));
-	char *script = script_start(e, 0);
+	char *script = host_script_start(e, 0);
 	size_t i;
 
-	launch_run(l, script, e->timeout + e->sleep + PROBE_TIMEOUT + LAUNCH_SLACK, res);
+	launch_run(l, script, e->timeout + e->sleep + HOST_PROBE_TIMEOUT + LAUNCH_SLACK, res);
 	for (i = 0; i < l->nhosts; i++) {
 		if (!note_host(st, l->hosts[i], &res[i])) {
 			report(e, "start", l->hosts[i], &res[i]);
@@ -709,11 +500,11 @@ start_detached(struct entry *e, struct launcher *l, json_t *st, size_t *nbad)
 static int
 start_slurm(struct entry *e, struct launcher *l, json_t *st, size_t *nbad)
 {
-	char *script = script_start(e, 1), **argv = launcher_srun_argv(l, script);
+	char *script = host_script_start(e, 1), **argv = launcher_srun_argv(l, script);
 	char *log = entry_file(e, "start.log");
 	struct buf cmd = BUF_INIT, text = BUF_INIT;
 	struct host_result *res = xcalloc(l->nhosts + 1, sizeof(*res));
-	double deadline = life_now() + e->timeout + e->sleep + PROBE_TIMEOUT + LAUNCH_SLACK;
+	double deadline = life_now() + e->timeout + e->sleep + HOST_PROBE_TIMEOUT + LAUNCH_SLACK;
 	size_t i, done;
 	int gone = 0, ret = -1;
 	pid_t pgid;
@@ -735,11 +526,12 @@ start_slurm(struct entry *e, struct launcher *l, json_t *st, size_t *nbad)
 	for (;;) {
 		buf_reset(&text);
 		fs_read(log, &text);
+		buf_putn(&text, "", 0);	/* fs_read of an empty file leaves no NUL */
 		host_results_release(res, l->nhosts);
 		memset(res, 0, l->nhosts * sizeof(*res));
 		launch_split(l, buf_str(&text), res);
 		for (i = done = 0; i < l->nhosts; i++)
-			if (marker(buf_str(&res[i].out), "ready") || marker(buf_str(&res[i].out),
+			if (host_marker(buf_str(&res[i].out), "ready") || host_marker(buf_str(&res[i].out),
 			    "failed:"))
 				done++;
 		if (done == l->nhosts || gone || life_interrupted() || life_now() > deadline)
@@ -752,14 +544,14 @@ start_slurm(struct entry *e, struct launcher *l, json_t *st, size_t *nbad)
 	}
 	for (i = 0; i < l->nhosts; i++) {
 		if (!note_host(st, l->hosts[i], &res[i])) {
-			if (!marker(buf_str(&res[i].out), "failed:") && !gone)
+			if (!host_marker(buf_str(&res[i].out), "failed:") && !gone)
 				res[i].timed_out = 1;
 			report(e, "start", l->hosts[i], &res[i]);
 			(*nbad)++;
 		}
 	}
 	if (*nbad && gone)
-		fprintf(stderr, "%s: %s: srun ended (%s)\n", util_prefix(), e->name, log);
+		entry_tail(e, log, 10);	/* what srun itself said */
 	ret = 0;
 out:
 	host_results_release(res, l->nhosts);
@@ -783,7 +575,7 @@ running(struct entry *e, json_t *st, const struct launcher *l, int *up)
 	if (probe_state(e, st, &pl, &res) < 0)
 		return 0;
 	for (i = 0; i < pl.nhosts; i++) {
-		const char *s = marker(buf_str(&res[i].out), "state");
+		const char *s = host_marker(buf_str(&res[i].out), "state");
 		json_t *h = host_entry(st, pl.hosts[i]);
 
 		if (!s || !startswith(s, "running") || !h || !json_is_true(json_object_get(h, "ok")))
@@ -890,7 +682,8 @@ hosts_run_app(struct entry *e, const char *log, json_t *hosts_exit)
 {
 	struct launcher l;
 	struct host_result *res;
-	struct buf b = BUF_INIT, out = BUF_INIT;
+	struct buf out = BUF_INIT;
+	char *script;
 	size_t i;
 	int first = 0;
 
@@ -900,12 +693,9 @@ hosts_run_app(struct entry *e, const char *log, json_t *hosts_exit)
 		launcher_release(&l);
 		return -1;
 	}
-	prelude(e, &b);
-	buf_puts(&b, "sh -c ");
-	sh_quote(&b, entry_snippet(e, "start"));
-	buf_puts(&b, " </dev/null 2>&1\n");
+	script = host_script_app(e);
 	res = xcalloc(l.nhosts + 1, sizeof(*res));
-	launch_run(&l, b.s, 0, res);
+	launch_run(&l, script, 0, res);
 	for (i = 0; i < l.nhosts; i++) {
 		const char *p, *nl;
 		int code = res[i].reached ? res[i].status : 255;
@@ -931,7 +721,7 @@ hosts_run_app(struct entry *e, const char *log, json_t *hosts_exit)
 	host_results_release(res, l.nhosts);
 	free(res);
 	buf_release(&out);
-	buf_release(&b);
+	free(script);
 	launcher_release(&l);
 	return first < 0 ? -1 : (first & 0xff) << 8;
 }

@@ -329,6 +329,7 @@ struct launcher {
 	char **ssh_args;	/* owned: the manifest's ssh_args, else $PKGTOOL_SSH_ARGS */
 	size_t nssh_args;
 	char *const *env;	/* borrowed: the commands' environment (NULL: ours) */
+	char *jobid;		/* owned: slurm, the job whose allocation to use (NULL: ours) */
 };
 struct host_result {
 	int status;		/* the script's exit status; 255 when it did not say */
@@ -363,6 +364,28 @@ void argv_free(char **v);
 void sh_quote(struct buf *b, const char *s);
 /* new NULL-terminated copy of env (NULL: ours) with key set to val */
 char **env_with(char *const env[], const char *key, const char *val);
+
+/* host_script.c: the sh scripts of lifecycle steps on a host (the layout
+ * there is described in host_script.c); each returns a new string */
+/* seconds: one ready or status probe; SIGTERM to SIGKILL for kill; the most
+ * a stop waits */
+#define HOST_PROBE_TIMEOUT 10
+#define HOST_KILL_GRACE 3
+#define HOST_STOP_GRACE 10
+/* start the service in a session of its own, say its pgid, wait until ready;
+ * stay: then wait for it too (srun, whose step must outlive it) */
+char *host_script_start(struct entry *e, int stay);
+/* run snippet (may be NULL), then end the process group of the pid file
+ * (force: kill's grace) */
+char *host_script_halt(struct entry *e, const char *snippet, int force);
+/* say the state of the pid file's group, probed with snippet (may be NULL) */
+char *host_script_status(struct entry *e, const char *snippet);
+/* lifecycle.clean, then remove private_dir, shared_dir and the host's logs */
+char *host_script_clean(struct entry *e);
+/* an application's start snippet, its output to the launcher */
+char *host_script_app(struct entry *e);
+/* borrowed: the rest of the line "@pkgtool WORD ..." in out, or NULL */
+const char *host_marker(const char *out, const char *word);
 
 /* life_hosts.c: pipeline entries on other hosts, through their launcher
  * (doc/manifests.md "Pipelines"); RUNDIR/hosts.json records them */

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # SPDX-License-Identifier: MIT
 # hosts.sh: sourced after lib.sh by the many-host tests (t5NN): makes hosts
-# on this machine as doc/multihost-testing describes, each a network
+# on this machine, each a network
 # namespace with its own sshd, and removes them again on exit, also when the
 # test fails or is interrupted.
 #
@@ -19,7 +19,7 @@
 # Only addresses in 10.200.N.0/24 and loopback are used. Processes are ended by
 # pid (the daemons we started, then whatever is left in a host's namespace).
 
-: "${HOSTS_NET:?HOSTS_NET must name the test's subnet 10.200.N.0/24}"
+: "${HOSTS_NET:?HOSTS_NET must name the subnet 10.200.N.0/24 of the test}"
 HOSTS_DIR=$T/hosts
 SSH_CFG=$HOSTS_DIR/ssh_config
 _hosts_n=0
@@ -125,8 +125,9 @@ EOF
 			sleep 0.05
 			_w=$((_w + 1))
 		done
-		on_host "$_i" /usr/sbin/sshd -D -e -f "$HOSTS_DIR/sshd$_i.conf" \
-			</dev/null >>"$HOSTS_DIR/sshd$_i.log" 2>&1 &
+		# nsenter execs sshd: $! is sshd's pid
+		nsenter -t "$(_hosts_holder "$_i")" -u -m -n /usr/sbin/sshd -D -e \
+			-f "$HOSTS_DIR/sshd$_i.conf" </dev/null >>"$HOSTS_DIR/sshd$_i.log" 2>&1 &
 		_hosts_pids="$_hosts_pids $!"
 		_i=$((_i + 1))
 	done
@@ -183,7 +184,7 @@ hosts_down() {
 # shellcheck disable=SC2317
 _hosts_exit() {
 	_hrc=$?
-	set +e
+	set +eu
 	hosts_down
 	(exit "$_hrc")
 	_cleanup

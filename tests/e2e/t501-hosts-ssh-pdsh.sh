@@ -3,8 +3,9 @@
 # t501-hosts-ssh-pdsh: a service on three hosts (network namespaces with their
 # own sshd), started, checked and stopped through the ssh launcher and then
 # through pdsh; each host's private_dir (a tmpfs of its own) holds only its
-# own files and pid file; a hostfile with a bracket range; an application run
-# on every host with its exit status per host
+# own files and pid file; a hostfile with a bracket range; a service that
+# died restarted on its host only; an application run on every host with its
+# exit status per host, one failing on one host; kill and clean on every host
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 HOSTS_NET=51
@@ -65,7 +66,7 @@ name: $2
 repos: [ $R ]
 launcher: $1
 hostfile: hosts.txt
-ssh_args: -F $SSH_CFG
+ssh_args: -F hosts/ssh_config
 private_dir: $T/private
 pkgs:
   - pkg_type: svc
@@ -91,6 +92,10 @@ for L in ssh pdsh; do
 	B=$T/build-$L
 	pipeline "$L" "p$L"
 	pkggen -B "$B" "$T/p$L.yaml"
+	# the hosts expanded, ssh_args' file relative to the pipeline
+	m=$(cat "$B/.pkggen/run/web.json")
+	assert_contains "$m" '"node3"'
+	assert_contains "$m" "\"$T/hosts/ssh_config\""
 	run run_ninja "$B" start
 	[ "$rc" = 0 ] || fail "$L: ninja start failed ($rc):
 $out"
@@ -162,8 +167,12 @@ run run_ninja "$B" start
 [ "$rc" != 0 ] || fail "an application failing on node3 passed: $out"
 assert_contains "$out" "where: host node3: exit 3"
 grep -q '"node3": 3' "$B/run/where/stats.json" || fail "stats.json: $(cat "$B/run/where/stats.json")"
-run run_ninja "$B" stop
-[ "$rc" = 0 ] || fail "ninja stop failed: $out"
+# kill: SIGTERM, then SIGKILL, the group each pid file names
+pg1=$(pid_on 1 "$T/private/web/pkgtool.node1.pid")
+run run_ninja "$B" kill
+[ "$rc" = 0 ] || fail "ninja kill failed: $out"
+assert_contains "$out" "killed web on node1 (pgid $pg1)"
+alive "$pg1" && fail "web survived ninja kill on node1"
 
 # clean runs on every host: their private_dir is gone
 run run_ninja "$B" clean
