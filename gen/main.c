@@ -191,6 +191,12 @@ main(int argc, char **argv)
 
 	/* the command that regenerates build.ninja, with every path absolute */
 	buf_puts(&cmd, "PKGTOOL_REPOS= PKGTOOL_STORE= ");
+	if (getenv("PKGTOOL_DATADIR") && *getenv("PKGTOOL_DATADIR")) {
+		/* the rules and builtin repository this run used, whatever the environment later */
+		buf_puts(&cmd, "PKGTOOL_DATADIR=");
+		shell_quote(&cmd, getenv("PKGTOOL_DATADIR"));
+		buf_putc(&cmd, ' ');
+	}
 	{
 		char *me = xasprintf("%s/pkggen", self);
 		shell_quote(&cmd, me);

@@ -81,7 +81,7 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	 * go in a depfile, not in this file: Ninja reads it with no parsing of
 	 * edges, and treats an input that has disappeared as changed instead of
 	 * stopping with "missing and no known rule" */
-	buf_puts(&b, "build build.ninja: regen\n  depfile = .pkggen/regen.d\n\n");
+	buf_puts(&b, "build build.ninja: regen\n  depfile = .pkggen/regen.d\n  deps = gcc\n\n");
 
 	for (i = 0; i < g->norder; i++) {
 		struct pkg *p = g->order[i];

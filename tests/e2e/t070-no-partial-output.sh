@@ -17,12 +17,14 @@ mkpkg "$R" a 1.0
 mkpkg "$R" b 1.0 a
 mkpkg "$R" c 1.0
 
-# state: checksum and mtime of build.ninja and everything pkggen wrote
+# state: checksum and mtime of build.ninja and everything pkggen wrote, but
+# for .pkggen/regen.d: Ninja reads that depfile into its deps log and deletes
+# it (deps = gcc), so every pkggen run hands it over anew
 state() {
 	(cd "$B" && find build.ninja .pkggen -type f ! -path '.pkggen/done/*' \
-		! -name '*.stamp' -exec stat -c '%n %.9Y' {} + | sort &&
+		! -name '*.stamp' ! -name regen.d -exec stat -c '%n %.9Y' {} + | sort &&
 		find build.ninja .pkggen -type f ! -path '.pkggen/done/*' ! -name '*.stamp' \
-			-exec sha256sum {} + | sort)
+			! -name regen.d -exec sha256sum {} + | sort)
 }
 
 pkggen -R "$R" -B "$B" b c >/dev/null
