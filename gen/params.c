@@ -2,9 +2,11 @@
 /* params: typed parameter values (SPEC §2 config:, §3 pipeline parameters) */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cjson.h"
 #include "gen.h"
 #include "util.h"
 
@@ -216,4 +218,84 @@ param_find(const struct recipe *r, const char *name)
 				return &r->params[i];
 	}
 	return NULL;
+}
+
+int
+pipeline_list_params(struct gen *g, const char *spec, int json)
+{
+	struct mark m = {NULL, 0, 0};
+	struct pkg *p = resolve_input(g, spec, m);
+	const struct recipe *r;
+	json_t *arr;
+	size_t i;
+
+	if (!p || g->d.errors) {
+		diag_print(&g->d);
+		fprintf(stderr, "pkggen: %zu error%s\n", g->d.errors, g->d.errors == 1 ? "" : "s");
+		return 2;
+	}
+	r = p->r;
+	if (json) {
+		arr = json_array();
+		for (i = 0; i < r->nparams; i++) {
+			const struct param *pa = &r->params[i];
+			json_t *o = json_object(), *al = json_array();
+			size_t k;
+
+			json_object_set_new(o, "name", json_string(pa->name));
+			json_object_set_new(o, "type", json_string(param_type_name(pa->type)));
+			json_object_set_new(o, "default", pa->secret ? json_string("***") :
+			    param_json(pa, pa->def));
+			json_object_set_new(o, "required", json_boolean(pa->required));
+			json_object_set_new(o, "secret", json_boolean(pa->secret));
+			json_object_set_new(o, "msg", pa->msg ? json_string(pa->msg) : json_null());
+			if (pa->range) {
+				json_t *rg = json_array();
+
+				json_array_append_new(rg, param_json(pa, pa->range->items[0]));
+				json_array_append_new(rg, param_json(pa, pa->range->items[1]));
+				json_object_set_new(o, "range", rg);
+			}
+			if (pa->choices) {
+				json_t *ch = json_array();
+
+				for (k = 0; k < pa->choices->n; k++)
+					json_array_append_new(ch, param_json(pa, pa->choices->items[k]));
+				json_object_set_new(o, "choices", ch);
+			}
+			for (k = 0; k < pa->naliases; k++)
+				json_array_append_new(al, json_string(pa->aliases[k]));
+			json_object_set_new(o, "aliases", al);
+			json_array_append_new(arr, o);
+		}
+		char *s = cjson_pretty(arr);
+		fputs(s, stdout);
+		free(s);
+		json_decref(arr);
+		return 0;
+	}
+	printf("%s %s (%s)%s%s\n", r->name, r->version, r->kind, r->summary ? ": " : "",
+	    r->summary ? r->summary : "");
+	if (!r->nparams) {
+		printf("no parameters\n");
+		return 0;
+	}
+	printf("%-20s %-6s %-14s %-22s %s\n", "NAME", "TYPE", "DEFAULT", "ALLOWED", "DESCRIPTION");
+	for (i = 0; i < r->nparams; i++) {
+		const struct param *pa = &r->params[i];
+		struct buf allowed = BUF_INIT;
+		const char *def = pa->secret ? "***" : pa->def ? param_text(&g->a, pa, pa->def) :
+		    pa->required ? "(required)" : "-";
+		size_t k;
+
+		if (pa->range)
+			buf_printf(&allowed, "%s..%s", pa->range->items[0]->str, pa->range->items[1]->str);
+		for (k = 0; pa->choices && k < pa->choices->n; k++)
+			buf_printf(&allowed, "%s%s", k ? "|" : "", pa->choices->items[k]->str ?
+			    pa->choices->items[k]->str : "");
+		printf("%-20s %-6s %-14s %-22s %s\n", pa->name, param_type_name(pa->type), def,
+		    allowed.len ? allowed.s : "-", pa->msg ? pa->msg : "");
+		buf_release(&allowed);
+	}
+	return 0;
 }
