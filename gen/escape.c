@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* escape: quoting for Ninja paths, Ninja values and /bin/sh words */
+/* escape: quoting for Ninja paths and Ninja values (sh words: buf_shquote) */
 #include <string.h>
 
 #include "gen.h"
@@ -27,20 +27,3 @@ ninja_escape_value(struct buf *b, const char *s)
 	}
 }
 
-void
-shell_quote(struct buf *b, const char *s)
-{
-	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-+./=:,@%") == strlen(s)) {
-		buf_puts(b, s);
-		return;
-	}
-	buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_puts(b, "'\\''");
-		else
-			buf_putc(b, *s);
-	}
-	buf_putc(b, '\'');
-}

@@ -303,8 +303,6 @@ void id_compute(struct gen *g);
 void ninja_escape_path(struct buf *b, const char *path);
 /* append s escaped for a Ninja variable value ($ only; newlines are an error) */
 void ninja_escape_value(struct buf *b, const char *s);
-/* append s quoted for /bin/sh */
-void shell_quote(struct buf *b, const char *s);
 /* write BUILDDIR/build.ninja (atomic); argv: the regeneration command line */
 int ninja_write(struct gen *g, const char *pkggen, const char *pkgtool,
     const char *rulesdir, const char *regen_cmd);

@@ -194,24 +194,24 @@ main(int argc, char **argv)
 	if (getenv("PKGTOOL_DATADIR") && *getenv("PKGTOOL_DATADIR")) {
 		/* the rules and builtin repository this run used, whatever the environment later */
 		buf_puts(&cmd, "PKGTOOL_DATADIR=");
-		shell_quote(&cmd, getenv("PKGTOOL_DATADIR"));
+		buf_shquote(&cmd, getenv("PKGTOOL_DATADIR"));
 		buf_putc(&cmd, ' ');
 	}
 	{
 		char *me = xasprintf("%s/pkggen", self);
-		shell_quote(&cmd, me);
+		buf_shquote(&cmd, me);
 		free(me);
 	}
 	buf_puts(&cmd, " -B ");
-	shell_quote(&cmd, g.builddir);
+	buf_shquote(&cmd, g.builddir);
 	buf_puts(&cmd, " --store ");
-	shell_quote(&cmd, g.store);
+	buf_shquote(&cmd, g.store);
 	buf_printf(&cmd, " --jobs %d", g.jobs);
 	for (i = 0; i < g.repos.len; i++) {
 		if (!strcmp(g.repos.v[i].dir, builtin))
 			continue;
 		buf_puts(&cmd, " -R ");
-		shell_quote(&cmd, g.repos.v[i].dir);
+		buf_shquote(&cmd, g.repos.v[i].dir);
 	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		struct mark m = {NULL, 0, 0};
@@ -221,10 +221,10 @@ main(int argc, char **argv)
 		buf_putc(&cmd, ' ');
 		if (is_pl || input_is_dir(&g, argv[i])) {
 			char *abs = fs_abspath(argv[i]);
-			shell_quote(&cmd, abs);
+			buf_shquote(&cmd, abs);
 			free(abs);
 		} else {
-			shell_quote(&cmd, argv[i]);
+			buf_shquote(&cmd, argv[i]);
 		}
 		if (is_pl)
 			pipeline_load(&g, plpath);

@@ -7,16 +7,6 @@
 #include "gen.h"
 #include "util.h"
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 void *
 map_get(const struct map *m, const char *key)
 {
@@ -24,7 +14,7 @@ map_get(const struct map *m, const char *key)
 
 	if (!m->cap)
 		return NULL;
-	for (i = hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
 		if (!strcmp(m->keys[i], key))
 			return m->vals[i];
 	return NULL;
@@ -35,7 +25,7 @@ put(struct map *m, const char *key, void *val)
 {
 	size_t i;
 
-	for (i = hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
 		if (!strcmp(m->keys[i], key)) {
 			m->vals[i] = val;
 			return;

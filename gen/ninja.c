@@ -68,7 +68,7 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	(void)pkggen;
 	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
 	    "ninja_required_version = 1.10\n\n");
-	shell_quote(&q, pkgtool);
+	buf_shquote(&q, pkgtool);
 	buf_puts(&b, "pkgtool = ");
 	ninja_escape_value(&b, q.s);
 	buf_puts(&b, "\nregen_cmd = ");

@@ -13,17 +13,6 @@
 static const char *const truthy[] = {"true", "True", "TRUE", "yes", "Yes", "on"};
 static const char *const falsy[] = {"false", "False", "FALSE", "no", "No", "off"};
 
-static int
-in_list(const char *s, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return 1;
-	return 0;
-}
-
 int
 param_parse_size(const char *s, long long *out)
 {
@@ -79,7 +68,7 @@ param_value_fits(const struct ynode *v, enum param_type t)
 		strtod(v->str, &end);
 		return *v->str && !*end && !errno ? 0 : -1;
 	case P_BOOL:
-		return in_list(v->str, truthy, LEN(truthy)) || in_list(v->str, falsy, LEN(falsy)) ?
+		return str_in_list(v->str, truthy, LEN(truthy)) || str_in_list(v->str, falsy, LEN(falsy)) ?
 		    0 : -1;
 	case P_SIZE:
 		return param_parse_size(v->str, &x);
@@ -169,7 +158,7 @@ param_json(const struct param *p, const struct ynode *v)
 	case P_FLOAT:
 		return json_real(strtod(v->str, NULL));
 	case P_BOOL:
-		return json_boolean(in_list(v->str, truthy, LEN(truthy)));
+		return json_boolean(str_in_list(v->str, truthy, LEN(truthy)));
 	case P_SIZE:
 		param_parse_size(v->str, &x);
 		return json_integer(x);
@@ -194,7 +183,7 @@ param_text(struct arena *a, const struct param *p, const struct ynode *v)
 	if (!v)
 		return "";
 	if (p && p->type == P_BOOL)
-		return in_list(v->str, truthy, LEN(truthy)) ? "true" : "false";
+		return str_in_list(v->str, truthy, LEN(truthy)) ? "true" : "false";
 	if (v->type == Y_SCALAR)
 		return v->str;
 	for (i = 0; i < v->n; i++)

@@ -29,17 +29,6 @@ static const char *const entry_keys[] = {
 static const char *const launchers[] = {"local", "ssh", "pdsh", "slurm"};
 static const char *const deploys[] = {"shared", "push"};
 
-int
-pl_in_list(const char *s, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return 1;
-	return 0;
-}
-
 void
 pl_unknown_key(struct gen *g, const struct ynode *k, const char *const *keys, size_t n,
     const char *where)
@@ -400,7 +389,7 @@ pl_load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 	size_t i;
 
 	for (i = 0; i < root->n; i += 2)
-		if (!pl_in_list(root->items[i]->str, pl_keys, LEN(pl_keys)))
+		if (!str_in_list(root->items[i]->str, pl_keys, LEN(pl_keys)))
 			pl_unknown_key(g, root->items[i], pl_keys, LEN(pl_keys), "a pipeline");
 	n = ymap_get(root, "name");
 	if (!n)
@@ -462,7 +451,7 @@ pl_load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 	if ((n = ymap_get(root, "ssh_args")))
 		load_ssh_args(g, pl, n);
 	if ((n = ymap_get(root, "deploy")) && pl_scalar(g, n, "deploy")) {
-		if (!pl_in_list(n->str, deploys, LEN(deploys))) {
+		if (!str_in_list(n->str, deploys, LEN(deploys))) {
 			const char *s = suggest(n->str, deploys, LEN(deploys));
 
 			diag_error(&g->d, n->mark, "deploy '%s' is not one of shared, push%s%s%s",
@@ -472,7 +461,7 @@ pl_load_body(struct gen *g, struct pipeline *pl, const struct ynode *root)
 	}
 	if ((n = ymap_get(root, "launcher")) && pl_scalar(g, n, "launcher")) {
 		pl->launcher_mark = n->mark;
-		if (!pl_in_list(n->str, launchers, LEN(launchers))) {
+		if (!str_in_list(n->str, launchers, LEN(launchers))) {
 			const char *s = suggest(n->str, launchers, LEN(launchers));
 
 			diag_error(&g->d, n->mark, "launcher '%s' is not one of local, ssh, pdsh, slurm%s%s%s",
@@ -591,7 +580,7 @@ check_params(struct gen *g, struct pipeline *pl, struct entry *e)
 		const struct param *p;
 		const char *s;
 
-		if (pl_in_list(k->str, entry_keys, LEN(entry_keys)))
+		if (str_in_list(k->str, entry_keys, LEN(entry_keys)))
 			continue;
 		p = param_find(r, k->str);
 		if (!p) {

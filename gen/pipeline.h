@@ -69,7 +69,6 @@ struct pipeline {
 };
 
 /* pipeline.c */
-int pl_in_list(const char *s, const char *const *list, size_t n);
 /* an "unknown key" error with a "did you mean" from keys */
 void pl_unknown_key(struct gen *g, const struct ynode *k, const char *const *keys, size_t n,
     const char *where);

@@ -43,17 +43,6 @@ param_type_name(enum param_type t)
 	return ptypes[t];
 }
 
-static int
-in_list(const char *s, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return 1;
-	return 0;
-}
-
 static void
 one_of(struct ctx *c, const struct ynode *n, const char *what, const char *const *list, size_t len)
 {
@@ -82,7 +71,7 @@ check_keys(struct ctx *c, const struct ynode *map, const char *const *keys, size
 		const struct ynode *k = map->items[i];
 		const char *s;
 
-		if (in_list(k->str, keys, n))
+		if (str_in_list(k->str, keys, n))
 			continue;
 		s = suggest(k->str, keys, n);
 		if (s)
@@ -132,9 +121,9 @@ want_bool(struct ctx *c, const struct ynode *n, const char *key, int *out)
 	static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "on"};
 	static const char *const f[] = {"false", "False", "FALSE", "no", "No", "off"};
 
-	if (n->type == Y_SCALAR && in_list(n->str, t, LEN(t)))
+	if (n->type == Y_SCALAR && str_in_list(n->str, t, LEN(t)))
 		return *out = 1, 0;
-	if (n->type == Y_SCALAR && in_list(n->str, f, LEN(f)))
+	if (n->type == Y_SCALAR && str_in_list(n->str, f, LEN(f)))
 		return *out = 0, 0;
 	diag_error(c->d, n->mark, "'%s' must be true or false, not '%s'", key,
 	    n->type == Y_SCALAR ? n->str : ytype_name(n));
@@ -575,7 +564,7 @@ parse_strmap(struct ctx *c, const struct ynode *n, const char *key, const char *
 	for (i = 0; i < n->n; i += 2) {
 		const struct ynode *k = n->items[i], *val = n->items[i + 1];
 
-		if (keys && !in_list(k->str, keys, nkeys))
+		if (keys && !str_in_list(k->str, keys, nkeys))
 			continue;
 		if (val->type != Y_SCALAR) {
 			diag_error(c->d, val->mark, "'%s' in '%s' must be a string, not %s", k->str,
@@ -601,7 +590,7 @@ parse_body(struct ctx *c)
 
 	r->kind = "library";
 	if ((n = get(c, "kind")) && want_str(c, n, "kind")) {
-		if (in_list(n->str, kinds, LEN(kinds)))
+		if (str_in_list(n->str, kinds, LEN(kinds)))
 			r->kind = n->str;
 		else
 			one_of(c, n, "kind", kinds, LEN(kinds));
@@ -617,7 +606,7 @@ parse_body(struct ctx *c)
 		r->platforms_mark = n->mark;
 		for (i = 0; i < n->n; i++)
 			if (n->items[i]->type == Y_SCALAR &&
-			    !in_list(n->items[i]->str, platforms, LEN(platforms)))
+			    !str_in_list(n->items[i]->str, platforms, LEN(platforms)))
 				one_of(c, n->items[i], "platform", platforms, LEN(platforms));
 	}
 	if ((n = get(c, "sources"))) {

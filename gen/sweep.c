@@ -54,7 +54,7 @@ pl_load_sweep(struct gen *g, struct pipeline *pl, const struct ynode *root)
 	int used[256] = {0};
 
 	for (i = 0; i < root->n; i += 2)
-		if (!pl_in_list(root->items[i]->str, sweep_keys, LEN(sweep_keys)))
+		if (!str_in_list(root->items[i]->str, sweep_keys, LEN(sweep_keys)))
 			pl_unknown_key(g, root->items[i], sweep_keys, LEN(sweep_keys), "a sweep");
 	pl->sweep = 1;
 	if (cfg->type == Y_SCALAR) {

@@ -97,3 +97,22 @@ buf_str(const struct buf *b)
 {
 	return b->s ? b->s : "";
 }
+
+void
+buf_shquote(struct buf *b, const char *s)
+{
+	/* a word of only these needs no quotes; anything else goes in '...' */
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-+./=:,@%") == strlen(s)) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *s);
+	}
+	buf_putc(b, '\'');
+}

@@ -23,6 +23,8 @@ void buf_reset(struct buf *b);
 /* returns the string, now owned by the caller; the buf is empty again */
 char *buf_detach(struct buf *b);
 void buf_release(struct buf *b);
+/* append s as one /bin/sh word (quoted when it needs to be) */
+void buf_shquote(struct buf *b, const char *s);
 /* borrowed; "" for an empty buf that never grew */
 const char *buf_str(const struct buf *b);
 

@@ -4,6 +4,7 @@
 #define PKGTOOL_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -35,6 +36,11 @@ void xappend(void ***arr, size_t *len, size_t *cap, void *item);
 /* 1 if s starts with prefix / ends with suffix */
 int startswith(const char *s, const char *prefix);
 int endswith(const char *s, const char *suffix);
+
+/* FNV-1a hash of a string, for hash tables */
+uint64_t str_hash(const char *s);
+/* 1 when s equals one of the n strings of list */
+int str_in_list(const char *s, const char *const *list, size_t n);
 
 /* write "stdout error" and exit 1 when stdout could not be flushed */
 void check_stdout(void);

@@ -50,20 +50,10 @@ struct set {
 	size_t cap, n;
 };
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static char **
 set_slot(struct set *s, const char *k)
 {
-	size_t i = (size_t)hash(k) & (s->cap - 1);
+	size_t i = (size_t)str_hash(k) & (s->cap - 1);
 
 	while (s->slot[i] && strcmp(s->slot[i], k) != 0)
 		i = (i + 1) & (s->cap - 1);

@@ -328,9 +328,9 @@ cmd_submit(int argc, char **argv)
 		buf_puts(&script, "#SBATCH --nodes=1\n");
 	buf_puts(&script, "# written by pkgtool submit: one whole run of the pipeline in this "
 	    "allocation\nninja=");
-	sh_quote(&script, ninja);
+	buf_shquote(&script, ninja);
 	buf_puts(&script, "\nb=");
-	sh_quote(&script, builddir);
+	buf_shquote(&script, builddir);
 	buf_puts(&script, "\n\"$ninja\" -C \"$b\" start\nrc=$?\n"
 	    "\"$ninja\" -C \"$b\" stop || { [ \"$rc\" != 0 ] || rc=1; }\nexit \"$rc\"\n");
 	if (fs_mkparent(spath) < 0 || fs_write_if_changed(spath, script.s, script.len) < 0)

@@ -441,20 +441,6 @@ out:
 	return ret;
 }
 
-/* s in single quotes, safe for any sh */
-static void
-shquote(struct buf *b, const char *s)
-{
-	buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_puts(b, "'\\''");
-		else
-			buf_putc(b, *s);
-	}
-	buf_putc(b, '\'');
-}
-
 static int
 is_varname(const char *s)
 {
@@ -470,7 +456,7 @@ put_export(struct buf *b, const char *var, const char *value)
 {
 	buf_puts(b, var);
 	buf_putc(b, '=');
-	shquote(b, value);
+	buf_shquote(b, value);
 	if (endswith(var, "PATH"))
 		buf_printf(b, "\"${%s:+:$%s}\"", var, var);
 	buf_printf(b, "; export %s\n", var);
@@ -499,7 +485,7 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_printf(&b, "# generation %ld of %s, made by pkgtool\n", gen, e->builddir);
 	buf_printf(&v, "%s/env.sh", final);
 	buf_puts(&b, "# use: . ");
-	shquote(&b, buf_str(&v));
+	buf_shquote(&b, buf_str(&v));
 	buf_putc(&b, '\n');
 	for (i = 0; i < n; i++) {
 		const char *kind = cjson_str(pkgs[i].info, "kind");
@@ -542,7 +528,7 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_puts(&b, "MANPATH=");
 	buf_reset(&v);
 	buf_printf(&v, "%s/share/man", final);
-	shquote(&b, buf_str(&v));
+	buf_shquote(&b, buf_str(&v));
 	buf_puts(&b, "\":${MANPATH-}\"; export MANPATH\n");
 	buf_reset(&v);
 	buf_printf(&v, "%s/env.sh", dir);

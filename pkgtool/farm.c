@@ -69,20 +69,10 @@ struct plan {
 	size_t nlinks, linkcap;
 };
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct node **
 slot(struct plan *p, const char *rel)
 {
-	size_t i = (size_t)hash(rel) & (p->cap - 1);
+	size_t i = (size_t)str_hash(rel) & (p->cap - 1);
 
 	while (p->slot[i] && strcmp(p->slot[i]->rel, rel) != 0)
 		i = (i + 1) & (p->cap - 1);

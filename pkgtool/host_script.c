@@ -40,23 +40,23 @@ prelude(struct entry *e, struct buf *b)
 	size_t i;
 
 	buf_puts(b, "h=${SLURMD_NODENAME:-$(uname -n)}\necho \"@pkgtool host $h\"\npf=");
-	sh_quote(b, e->private_dir);
+	buf_shquote(b, e->private_dir);
 	buf_puts(b, "/pkgtool.$h.pid\nhd=");
-	sh_quote(b, e->rundir);
+	buf_shquote(b, e->rundir);
 	buf_puts(b, "/hosts/$h\nmkdir -p ");
-	sh_quote(b, e->rundir);
+	buf_shquote(b, e->rundir);
 	buf_putc(b, ' ');
-	sh_quote(b, e->shared_dir);
+	buf_shquote(b, e->shared_dir);
 	buf_putc(b, ' ');
-	sh_quote(b, e->private_dir);
+	buf_shquote(b, e->private_dir);
 	buf_puts(b, " \"$hd\" || exit 125\ncd ");
-	sh_quote(b, e->rundir);
+	buf_shquote(b, e->rundir);
 	buf_puts(b, " || exit 125\n");
 	if (prefix) {
 		buf_puts(b, "if [ -f ");
-		sh_quote(b, prefix);
+		buf_shquote(b, prefix);
 		buf_puts(b, "/env.sh ]; then . ");
-		sh_quote(b, prefix);
+		buf_shquote(b, prefix);
 		buf_puts(b, "/env.sh; fi\n");
 	}
 	over = entry_overlay(e, &pre);
@@ -64,19 +64,19 @@ prelude(struct entry *e, struct buf *b)
 		char *eq = strchr(over[i], '=');
 
 		buf_printf(b, "%.*s=", (int)(eq - over[i]), over[i]);
-		sh_quote(b, eq + 1);
+		buf_shquote(b, eq + 1);
 		buf_printf(b, "; export %.*s\n", (int)(eq - over[i]), over[i]);
 	}
 	if (pre) {
 		buf_puts(b, "LD_PRELOAD=");
-		sh_quote(b, pre);
+		buf_shquote(b, pre);
 		buf_puts(b, "\"${LD_PRELOAD:+:$LD_PRELOAD}\"; export LD_PRELOAD\n");
 	}
 	json_array_foreach(json_object_get(e->m, "hosts"), i, v)
 		if (json_is_string(v))
 			buf_printf(&hosts, "%s%s", i ? " " : "", json_string_value(v));
 	buf_puts(b, "PKG_HOST=$h; export PKG_HOST\nPKG_HOSTS=");
-	sh_quote(b, buf_str(&hosts));
+	buf_shquote(b, buf_str(&hosts));
 	buf_puts(b, "; export PKG_HOSTS\n");
 	buf_release(&hosts);
 	env_free(over);
@@ -123,7 +123,7 @@ static void
 probe(struct buf *b, const char *snippet, const char *log, int timeout)
 {
 	buf_printf(b, "timeout -k 1 %d sh -c ", timeout);
-	sh_quote(b, snippet);
+	buf_shquote(b, snippet);
 	buf_printf(b, " </dev/null >\"$hd/%s\" 2>&1", log);
 }
 
@@ -144,7 +144,7 @@ host_script_start(struct entry *e, int stay)
 	    "echo \"@pkgtool log $hd/start.log\"\n"
 	    "setsid sh -c 'echo \"$$ $(sed \"s/.*) //\" /proc/$$/stat | cut -d\" \" -f20)\" "
 	    ">\"$1.tmp\" && mv -f \"$1.tmp\" \"$1\" && exec sh -c \"$2\"' sh \"$pf\" ");
-	sh_quote(&b, entry_snippet(e, "start"));
+	buf_shquote(&b, entry_snippet(e, "start"));
 	buf_puts(&b, " </dev/null >\"$hd/start.log\" 2>&1 &\n"
 	    "n=0\n"
 	    "while [ ! -s \"$pf\" ]; do\n"
@@ -233,15 +233,15 @@ host_script_clean(struct entry *e)
 	prelude(e, &b);
 	if (snippet) {
 		buf_puts(&b, "if ! sh -c ");
-		sh_quote(&b, snippet);
+		buf_shquote(&b, snippet);
 		buf_puts(&b, " </dev/null >\"$hd/clean.log\" 2>&1; then echo \"@pkgtool failed: "
 		    "clean failed ($hd/clean.log)\"; tail_of \"$hd/clean.log\" 30; exit 1; fi\n");
 	}
 	/* hosts sharing a file system remove the same files: gone is gone */
 	buf_puts(&b, "cd / || exit 1\nfor d in ");
-	sh_quote(&b, e->private_dir);
+	buf_shquote(&b, e->private_dir);
 	buf_putc(&b, ' ');
-	sh_quote(&b, e->shared_dir);
+	buf_shquote(&b, e->shared_dir);
 	buf_puts(&b, " \"$hd\"; do rm -rf \"$d\" 2>/dev/null || [ ! -e \"$d\" ] || "
 	    "{ echo \"@pkgtool failed: cannot remove $d\"; exit 1; }; done\n");
 	return buf_detach(&b);
@@ -254,7 +254,7 @@ host_script_app(struct entry *e)
 
 	prelude(e, &b);
 	buf_puts(&b, "sh -c ");
-	sh_quote(&b, entry_snippet(e, "start"));
+	buf_shquote(&b, entry_snippet(e, "start"));
 	buf_puts(&b, " </dev/null 2>&1\n");
 	return buf_detach(&b);
 }

@@ -24,24 +24,6 @@ extern char **environ;
 /* seconds ssh may take to connect, unless ssh_args say otherwise */
 #define CONNECT_TIMEOUT 10
 
-void
-sh_quote(struct buf *b, const char *s)
-{
-	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	    "_-./=:,@%+") == strlen(s)) {
-		buf_puts(b, s);
-		return;
-	}
-	buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_puts(b, "'\\''");
-		else
-			buf_putc(b, *s);
-	}
-	buf_putc(b, '\'');
-}
-
 /* ---- local commands in parallel ---- */
 
 /* in the child: only async-signal-safe calls from here on */
@@ -340,7 +322,7 @@ launcher_ssh_command(const struct launcher *l)
 	buf_puts(&b, "ssh");
 	for (i = 0; i < l->nssh_args; i++) {
 		buf_putc(&b, ' ');
-		sh_quote(&b, l->ssh_args[i]);
+		buf_shquote(&b, l->ssh_args[i]);
 	}
 	buf_puts(&b, " -o BatchMode=yes");
 	if (ct)
@@ -393,7 +375,7 @@ remote_command(const char *script)
 	struct buf b = BUF_INIT;
 
 	buf_puts(&b, "sh -c ");
-	sh_quote(&b, script);
+	buf_shquote(&b, script);
 	buf_puts(&b, "; echo \"@pkgtool exit $?\"");
 	return buf_detach(&b);
 }
@@ -570,7 +552,7 @@ launch_run(const struct launcher *l, const char *script, double timeout, struct 
 		/* PDSH_SSH_ARGS_APPEND adds to pdsh's own ssh options */
 		for (k = 0; k < l->nssh_args; k++) {
 			buf_putc(&b, ' ');
-			sh_quote(&b, l->ssh_args[k]);
+			buf_shquote(&b, l->ssh_args[k]);
 		}
 		buf_puts(&b, " -o BatchMode=yes");
 		append = buf_detach(&b);

@@ -512,7 +512,7 @@ start_slurm(struct entry *e, struct launcher *l, json_t *st, size_t *nbad)
 	buf_puts(&cmd, "exec");
 	for (i = 0; argv[i]; i++) {
 		buf_putc(&cmd, ' ');
-		sh_quote(&cmd, argv[i]);
+		buf_shquote(&cmd, argv[i]);
 	}
 	if ((pgid = life_spawn(e, cmd.s, log)) < 0)
 		goto out;

@@ -112,7 +112,7 @@ static void
 arg(struct buf *b, const char *s)
 {
 	buf_putc(b, ' ');
-	sh_quote(b, s);
+	buf_shquote(b, s);
 }
 
 char *

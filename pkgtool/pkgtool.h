@@ -360,8 +360,6 @@ char *launcher_ssh_command(const struct launcher *l);
 /* new argv: srun of one task per host of l running script with sh */
 char **launcher_srun_argv(const struct launcher *l, const char *script);
 void argv_free(char **v);
-/* append s to b quoted for /bin/sh */
-void sh_quote(struct buf *b, const char *s);
 /* new NULL-terminated copy of env (NULL: ours) with key set to val */
 char **env_with(char *const env[], const char *key, const char *val);
 

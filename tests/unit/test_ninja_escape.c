@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_ninja_escape: Ninja path/value escaping and shell quoting (gen/escape.c) */
+/* test_ninja_escape: Ninja path/value escaping (gen/escape.c), sh words (lib/buf.c) */
 #include <stdlib.h>
 
 #include "gen.h"
@@ -28,7 +28,7 @@ sh(const char *s)
 {
 	struct buf b = BUF_INIT;
 
-	shell_quote(&b, s);
+	buf_shquote(&b, s);
 	return buf_detach(&b);
 }
 
