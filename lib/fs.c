@@ -164,6 +164,16 @@ fs_mkdirs(const char *path, mode_t mode)
 		free(p);
 		return fail("mkdir: empty path");
 	}
+	/* the common cases first: it exists, or only its last part is missing */
+	if (fs_isdir(p) || (mkdir(p, mode) == 0) || (errno == EEXIST && fs_isdir(p))) {
+		free(p);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		ret = fail("mkdir %s:", p);
+		free(p);
+		return ret;
+	}
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
