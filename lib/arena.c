@@ -1,19 +1,72 @@
 /* SPDX-License-Identifier: MIT */
 /* arena: a bump allocator freed in one call (pkggen's parse and resolve data) */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arena.h"
 #include "util.h"
 
 struct arena_chunk {
 	struct arena_chunk *next;
+	size_t size;	/* of the whole chunk, this header included */
 	max_align_t data[];
 };
 
-#define CHUNK (64 * 1024)
+#define CHUNK_MIN (64 * 1024)
+#define CHUNK_MAX (2 * 1024 * 1024)	/* an x86-64 huge page */
+
+/*
+ * Chunks come zeroed from the kernel and are never reused, so allocations
+ * need no memset. They double from 64 KiB (a small run stays small) up to
+ * 2 MiB, mapped on a 2 MiB boundary and offered to transparent huge pages:
+ * a large run (10,000 recipes) then takes one page fault per 2 MiB instead
+ * of one per 4 KiB. Under AddressSanitizer they come from calloc, so that
+ * LeakSanitizer still sees the pointers they hold.
+ */
+static struct arena_chunk *
+chunk_new(size_t size)
+{
+	struct arena_chunk *c;
+
+#ifdef __SANITIZE_ADDRESS__
+	c = xcalloc(1, size);
+#else
+	if (size >= CHUNK_MAX) {
+		char *m = mmap(NULL, size + CHUNK_MAX, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uintptr_t at;
+
+		if (m == MAP_FAILED)
+			fatal("out of memory");
+		at = ((uintptr_t)m + CHUNK_MAX - 1) & ~(uintptr_t)(CHUNK_MAX - 1);
+		if (at > (uintptr_t)m)
+			munmap(m, at - (uintptr_t)m);
+		munmap((char *)at + size, (uintptr_t)m + CHUNK_MAX - at);
+		c = (struct arena_chunk *)at;
+		madvise(c, size, MADV_HUGEPAGE);
+	} else {
+		c = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c == MAP_FAILED)
+			fatal("out of memory");
+	}
+#endif
+	c->size = size;
+	return c;
+}
+
+static void
+chunk_free(struct arena_chunk *c)
+{
+#ifdef __SANITIZE_ADDRESS__
+	free(c);
+#else
+	munmap(c, c->size);
+#endif
+}
 
 void *
 arena_alloc(struct arena *a, size_t n)
@@ -23,17 +76,21 @@ arena_alloc(struct arena *a, size_t n)
 
 	n = (n + align - 1) / align * align;
 	if (!a->head || a->cap - a->used < n) {
-		size_t cap = n > CHUNK ? n : CHUNK;
-		struct arena_chunk *c = xmalloc(sizeof(*c) + cap);
+		size_t size = a->head ? 2 * a->head->size : CHUNK_MIN;
+		struct arena_chunk *c;
 
+		if (size > CHUNK_MAX)
+			size = CHUNK_MAX;
+		if (n > size - sizeof(*c))
+			size = (sizeof(*c) + n + 4095) & ~(size_t)4095;
+		c = chunk_new(size);
 		c->next = a->head;
 		a->head = c;
 		a->used = 0;
-		a->cap = cap;
+		a->cap = size - sizeof(*c);
 	}
 	p = (char *)a->head->data + a->used;
 	a->used += n;
-	memset(p, 0, n);
 	return p;
 }
 
@@ -56,13 +113,19 @@ arena_strdup(struct arena *a, const char *s)
 char *
 arena_printf(struct arena *a, const char *fmt, ...)
 {
+	char tmp[256];
 	va_list ap;
 	int n;
 	char *p;
 
+	/* most strings fit the stack buffer: format once, then copy */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		fatal("arena_printf: bad format");
+	if ((size_t)n < sizeof(tmp))
+		return arena_strndup(a, tmp, (size_t)n);
 	p = arena_alloc(a, (size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -92,8 +155,29 @@ arena_free(struct arena *a)
 
 	for (; c; c = next) {
 		next = c->next;
-		free(c);
+		chunk_free(c);
 	}
 	a->head = NULL;
 	a->used = a->cap = 0;
+}
+
+void
+arena_adopt(struct arena *dst, struct arena *src)
+{
+	struct arena_chunk *last;
+
+	if (!src->head)
+		return;
+	if (!dst->head) {
+		*dst = *src;
+	} else {
+		/* src's chunks go behind dst's current one, which stays the one
+		 * allocations come from */
+		for (last = src->head; last->next; last = last->next)
+			;
+		last->next = dst->head->next;
+		dst->head->next = src->head;
+	}
+	src->head = NULL;
+	src->used = src->cap = 0;
 }

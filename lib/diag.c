@@ -8,15 +8,13 @@
 #include "diag.h"
 #include "util.h"
 
+/* append a message, taking text */
 static void
-add(struct diag *d, struct mark m, int warning, const char *fmt, va_list ap)
+put(struct diag *d, struct mark m, int warning, char *text)
 {
 	struct diag_msg *msg;
-	char *text;
 	size_t i;
 
-	if (vasprintf(&text, fmt, ap) < 0)
-		fatal("out of memory");
 	/* one mistake checked from several places (two entries of one package,
 	 * every point of a sweep) is said once */
 	for (i = 0; i < d->len; i++) {
@@ -42,6 +40,27 @@ add(struct diag *d, struct mark m, int warning, const char *fmt, va_list ap)
 		d->warnings++;
 	else
 		d->errors++;
+}
+
+static void
+add(struct diag *d, struct mark m, int warning, const char *fmt, va_list ap)
+{
+	char *text;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		fatal("out of memory");
+	put(d, m, warning, text);
+}
+
+void
+diag_move(struct diag *dst, struct diag *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->len; i++)
+		put(dst, src->msgs[i].mark, src->msgs[i].warning, src->msgs[i].text);
+	free(src->msgs);
+	memset(src, 0, sizeof(*src));
 }
 
 void

@@ -31,6 +31,8 @@ void diag_error(struct diag *d, struct mark m, const char *fmt, ...) __attribute
 void diag_warning(struct diag *d, struct mark m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* print every message in the order recorded, to stderr */
 void diag_print(const struct diag *d);
+/* append src's messages to dst, as if they had been recorded there; src is left empty */
+void diag_move(struct diag *dst, struct diag *src);
 void diag_release(struct diag *d);
 
 #endif

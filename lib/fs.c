@@ -124,32 +124,38 @@ fs_write_if_changed_flags(const char *path, const void *data, size_t len, int fl
 int
 fs_read(const char *path, struct buf *b)
 {
-	char tmp[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), reg = 0;
+	size_t room;
 	ssize_t n;
 	struct stat st;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		buf_grow(b, (size_t)st.st_size);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		reg = 1;
+		buf_grow(b, (size_t)st.st_size + 1);
+	}
 	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
+		if (!b->cap || b->cap - b->len - 1 == 0)
+			buf_grow(b, 4096);
+		room = b->cap - b->len - 1;
+		n = read(fd, b->s + b->len, room);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			int e = errno;
 			close(fd);
 			errno = e;
+			b->s[b->len] = '\0';
 			return -1;
 		}
-		if (n == 0)
+		b->len += (size_t)n;
+		/* a regular file gives less than asked for only at its end, which
+		 * saves the read that would return 0 */
+		if (n == 0 || (reg && (size_t)n < room))
 			break;
-		buf_putn(b, tmp, (size_t)n);
 	}
 	close(fd);
-	/* an empty file still gives a NUL-terminated (empty) string */
-	buf_grow(b, 0);
 	b->s[b->len] = '\0';
 	return 0;
 }

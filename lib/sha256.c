@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,15 +12,33 @@
 #include "sha256.h"
 #include "util.h"
 
+/* OpenSSL 3 looks an algorithm up again on every EVP_sha256() init (some
+ * thousands of instructions, more than hashing a short string); fetch each
+ * once, for every thread */
+static EVP_MD *md_sha256, *md_sha1;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 void
 hasher_init(struct hasher *h, enum hash_algo algo)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md;
 
 	if (!ctx)
 		fatal("out of memory");
-	if (!EVP_DigestInit_ex(ctx, algo == HASH_SHA1 ? EVP_sha1() : EVP_sha256(), NULL))
-		fatal("EVP_DigestInit_ex failed");
+	pthread_once(&md_once, md_fetch);
+	md = algo == HASH_SHA1 ? md_sha1 : md_sha256;
+	if (!md)
+		md = algo == HASH_SHA1 ? EVP_sha1() : EVP_sha256();
+	if (!EVP_DigestInit_ex2(ctx, md, NULL))
+		fatal("EVP_DigestInit_ex2 failed");
 	h->ctx = ctx;
 	h->algo = algo;
 }
