@@ -57,6 +57,23 @@ cache_put(struct gen *g, struct cache *c, const char *key, const char *val)
 	c->dirty = 1;
 }
 
+void
+cache_log_put(struct cache_log *l, struct arena *a, const char *key, const char *val)
+{
+	arena_append(a, (void ***)&l->kv, &l->n, &l->cap, arena_strdup(a, key));
+	arena_append(a, (void ***)&l->kv, &l->n, &l->cap, arena_strdup(a, val));
+}
+
+void
+cache_apply(struct gen *g, struct cache *c, struct cache_log *l)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < l->n; i += 2)
+		cache_put(g, c, l->kv[i], l->kv[i + 1]);
+	l->n = 0;
+}
+
 int
 cache_save(struct cache *c)
 {

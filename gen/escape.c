@@ -7,10 +7,16 @@
 void
 ninja_escape_path(struct buf *b, const char *path)
 {
-	for (; *path; path++) {
-		if (*path == '$' || *path == ' ' || *path == ':')
-			buf_putc(b, '$');
-		buf_putc(b, *path);
+	size_t n;
+
+	for (;;) {
+		n = strcspn(path, "$ :");
+		buf_putn(b, path, n);
+		path += n;
+		if (!*path)
+			return;
+		buf_putc(b, '$');
+		buf_putc(b, *path++);
 	}
 }
 

@@ -4,6 +4,7 @@
 #define PKGTOOL_GEN_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -30,6 +31,8 @@ struct ynode {
 /* load path into the arena; NULL (with errors in d) when it cannot be read or
  * parsed, or has duplicate keys. An empty file gives an empty map. */
 struct ynode *yaml_load(struct arena *a, struct diag *d, const char *path);
+/* yaml_load, and *sha (arena) is the sha256 of the file's bytes */
+struct ynode *yaml_load_hashed(struct arena *a, struct diag *d, const char *path, const char **sha);
 /* borrowed: the value under key in a map, or NULL */
 struct ynode *ymap_get(const struct ynode *map, const char *key);
 /* "a string", "a list", "a mapping" */
@@ -69,6 +72,8 @@ struct source {
 	const char *hash;	/* SRC_URL: lowercase hex */
 	const char *git, *commit;	/* SRC_GIT */
 	const char *path;	/* SRC_PATH: absolute */
+	struct stat st;	/* SRC_PATH: its stat when have_st */
+	int have_st;
 	const char *name;	/* file name in the source dir */
 	int extract, strip;
 	/* SRC_PATH, filled by id.c: content hash (a sorted walk over paths, modes
@@ -121,6 +126,7 @@ struct recipe {
 	const char *dir;	/* absolute package directory */
 	const char *repo;	/* repository name (its directory's name) */
 	struct ynode *root;
+	const char *text_sha;	/* sha256 of package.yaml's bytes */
 	const char *name, *version, *kind, *summary;
 	const char *variant;	/* NULL for the base recipe */
 	struct mark name_mark, version_mark;
@@ -227,6 +233,7 @@ struct pkg {
 	struct recipe *r;
 	const char *id;	/* NAME--VERSION--HASH12 */
 	const char *hash;	/* full sha256 of the id's canonical JSON */
+	const char *ninja_archive;	/* its archive as a Ninja path (ninja.c) */
 	struct pkg **deps;	/* runtime dependencies */
 	struct pkg **bdeps;	/* build_depends */
 	size_t ndeps, nbdeps, depcap, bdepcap;
@@ -271,12 +278,24 @@ struct gen {
 	struct map regen_seen;
 	struct cache hashes;	/* path source files: "SHA256 INO SIZE MTIME" */
 	struct cache written;	/* manifests: "SHA256 SIZE" */
+	unsigned threads;	/* for pkggen's own work */
+	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
 };
 
 void cache_load(struct gen *g, struct cache *c, const char *path);
 /* borrowed: the value of key, or NULL */
 const char *cache_get(const struct cache *c, const char *key);
 void cache_put(struct gen *g, struct cache *c, const char *key, const char *val);
+/* updates to a cache made where it may only be read (on worker threads),
+ * put into it later by cache_apply on the main thread */
+struct cache_log {
+	const char **kv;	/* key, value, key, value, ... */
+	size_t n, cap;
+};
+/* log key = val, copied into a */
+void cache_log_put(struct cache_log *l, struct arena *a, const char *key, const char *val);
+/* put every logged update into c; the log is left empty */
+void cache_apply(struct gen *g, struct cache *c, struct cache_log *l);
 /* write the cache file when it changed; 0 or -1 */
 int cache_save(struct cache *c);
 void cache_release(struct cache *c);
@@ -297,6 +316,15 @@ void resolve_finish(struct gen *g);
 /* id.c */
 /* compute every package's id in g->order */
 void id_compute(struct gen *g);
+/* what hashing a path source needs; any thread may do it */
+struct srchash {
+	struct arena *a;
+	struct diag *d;
+	const struct cache *cache;	/* the hashes cache, only read */
+	struct cache_log *log;	/* its updates */
+};
+/* fill s->content, s->files and s->dirs (once); 0, or -1 with errors in h->d */
+int source_hash(struct srchash *h, struct source *s);
 
 /* ninja.c */
 /* append path escaped for a Ninja path ($, space, colon) */
@@ -338,8 +366,26 @@ int pipeline_list_params(struct gen *g, const char *spec, int json);
 int manifest_write_all(struct gen *g);
 /* borrowed: the fetch key of a source (sha256 hex, or git-COMMIT), NULL for path */
 const char *manifest_fetch_key(struct gen *g, const struct source *s);
-/* arena string: where a fetched source is stored */
-const char *manifest_source_file(struct gen *g, const struct source *s);
+/* string in a: where a fetched source is stored */
+const char *manifest_source_file(struct gen *g, struct arena *a, const struct source *s);
+
+/* prefetch.c */
+/* load, on g->threads threads, the base recipes that the inputs (package
+ * names as on the command line) most likely resolve to, and their
+ * dependencies' recipes, level by level */
+void prefetch(struct gen *g, const char *const *inputs, size_t ninputs);
+/* 1 with *r (NULL: it failed to load) when dir's base recipe was loaded
+ * ahead; what loading it said goes into g->d now. 0 when it was not. */
+int prefetch_take(struct gen *g, const char *dir, struct recipe **r);
+/* drop what nobody took */
+void prefetch_release(struct gen *g);
+
+/* pool.c */
+#define POOL_MAX 8
+/* call fn(ctx, i, t) for every i in 0..n-1, on up to nthreads threads (this
+ * one included); t, below nthreads, tells which thread runs it. Returns when
+ * all are done. */
+void pool_run(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t), void *ctx);
 
 /* graph.c */
 /* print the package graph as Graphviz dot on stdout */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,12 +22,24 @@ cmpstr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* 1 when st was changed so recently that another change within the same
+ * clock tick would leave its mtime as it is: such a file or directory is
+ * read every time rather than remembered by its mtime (git's "racy" entries) */
+static int
+racy(const struct stat *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return st->st_mtim.tv_sec >= now.tv_sec - 2;
+}
+
 /* the sha256 of a file, from the cache when its inode, size and mtime match */
 static int
-file_hash(struct gen *g, const char *path, const struct stat *st, char hex[SHA256_HEX])
+file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[SHA256_HEX])
 {
 	char sig[128];
-	const char *c = cache_get(&g->hashes, path);
+	const char *c = cache_get(h->cache, path);
 
 	snprintf(sig, sizeof(sig), "%llu %lld %lld.%09ld", (unsigned long long)st->st_ino,
 	    (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
@@ -37,34 +50,93 @@ file_hash(struct gen *g, const char *path, const struct stat *st, char hex[SHA25
 	}
 	if (hash_file(path, HASH_SHA256, hex) < 0)
 		return -1;
-	cache_put(g, &g->hashes, path, arena_printf(&g->a, "%s %s", hex, sig));
+	if (!racy(st))
+		cache_log_put(h->log, h->a, path, arena_printf(h->a, "%s %s", hex, sig));
 	return 0;
 }
 
-/* hash the tree under dir/rel into h, sorted, recording files and dirs */
-static int
-walk(struct gen *g, struct source *s, struct hasher *h, const char *dir, const char *rel)
+/*
+ * The names in directory path, sorted, in the arena. A directory's mtime
+ * changes whenever an entry is added, removed or renamed, so its listing is
+ * kept in the cache under "PATH/" as "d INO MTIME NAME/NAME/..." (a name
+ * cannot hold a slash) and read again only when they differ.
+ */
+static const char **
+dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 {
-	char *path = rel[0] ? xasprintf("%s/%s", dir, rel) : xstrdup(dir);
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
+	char *key = xasprintf("%s/", path), sig[96], *list;
+	const char *c = cache_get(h->cache, key), **names = NULL;
+	size_t len = 0, cap = 0, siglen;
+	struct buf b = BUF_INIT;
 	DIR *d;
 	struct dirent *e;
-	int ret = 0;
+	int cacheable = 1;
 
-	arena_append(&g->a, (void ***)&s->dirs, &s->ndirs, &s->dcap, arena_strdup(&g->a, path));
+	snprintf(sig, sizeof(sig), "d %llu %lld.%09ld ", (unsigned long long)st->st_ino,
+	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	siglen = strlen(sig);
+	if (c && !strncmp(c, sig, siglen)) {
+		list = arena_strdup(h->a, c + siglen);
+		while (*list) {
+			char *slash = strchr(list, '/');
+
+			if (slash)
+				*slash = '\0';
+			arena_append(h->a, (void ***)&names, &len, &cap, list);
+			list = slash ? slash + 1 : list + strlen(list);
+		}
+		free(key);
+		*n = len;
+		return names ? names : arena_alloc(h->a, sizeof(*names));
+	}
 	d = opendir(path);
 	if (!d) {
+		free(key);
+		return NULL;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (strpbrk(e->d_name, "\t\n"))
+			cacheable = 0;
+		arena_append(h->a, (void ***)&names, &len, &cap, arena_strdup(h->a, e->d_name));
+	}
+	closedir(d);
+	if (len)
+		qsort(names, len, sizeof(*names), cmpstr);
+	if (cacheable && !racy(st)) {
+		size_t i;
+
+		buf_puts(&b, sig);
+		for (i = 0; i < len; i++)
+			buf_printf(&b, "%s%s", i ? "/" : "", names[i]);
+		cache_log_put(h->log, h->a, key, b.s);
+		buf_release(&b);
+	}
+	free(key);
+	*n = len;
+	return names ? names : arena_alloc(h->a, sizeof(*names));
+}
+
+/* hash the tree under dir/rel (whose stat is dst) into hs, sorted,
+ * recording files and dirs */
+static int
+walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, const char *rel,
+    const struct stat *dst)
+{
+	char *path = rel[0] ? xasprintf("%s/%s", dir, rel) : xstrdup(dir);
+	const char **names;
+	size_t n = 0, i;
+	int ret = 0;
+
+	arena_append(h->a, (void ***)&s->dirs, &s->ndirs, &s->dcap, arena_strdup(h->a, path));
+	names = dir_names(h, path, dst, &n);
+	if (!names) {
 		struct mark m = s->mark;
-		diag_error(&g->d, m, "cannot read path source %s", path);
+		diag_error(h->d, m, "cannot read path source %s", path);
 		free(path);
 		return -1;
 	}
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			xappend((void ***)&names, &n, &cap, xstrdup(e->d_name));
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmpstr);
 	for (i = 0; i < n && ret == 0; i++) {
 		char *sub = rel[0] ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		char *full = xasprintf("%s/%s", dir, sub);
@@ -73,66 +145,68 @@ walk(struct gen *g, struct source *s, struct hasher *h, const char *dir, const c
 		ssize_t ln;
 
 		if (lstat(full, &st) < 0) {
-			diag_error(&g->d, s->mark, "cannot read %s", full);
+			diag_error(h->d, s->mark, "cannot read %s", full);
 			ret = -1;
 		} else if (S_ISDIR(st.st_mode)) {
-			hasher_update(h, "d ", 2);
-			hasher_update(h, sub, strlen(sub) + 1);
-			ret = walk(g, s, h, dir, sub);
+			hasher_update(hs, "d ", 2);
+			hasher_update(hs, sub, strlen(sub) + 1);
+			ret = walk(h, s, hs, dir, sub, &st);
 		} else if (S_ISLNK(st.st_mode)) {
 			ln = readlink(full, link, sizeof(link) - 1);
 			link[ln < 0 ? 0 : ln] = '\0';
-			hasher_update(h, "l ", 2);
-			hasher_update(h, sub, strlen(sub) + 1);
-			hasher_update(h, link, strlen(link) + 1);
+			hasher_update(hs, "l ", 2);
+			hasher_update(hs, sub, strlen(sub) + 1);
+			hasher_update(hs, link, strlen(link) + 1);
 		} else if (S_ISREG(st.st_mode)) {
-			if (file_hash(g, full, &st, hex) < 0) {
-				diag_error(&g->d, s->mark, "cannot read %s", full);
+			if (file_hash(h, full, &st, hex) < 0) {
+				diag_error(h->d, s->mark, "cannot read %s", full);
 				ret = -1;
 			} else {
-				hasher_update(h, st.st_mode & 0111 ? "x " : "f ", 2);
-				hasher_update(h, sub, strlen(sub) + 1);
-				hasher_update(h, hex, 64);
-				arena_append(&g->a, (void ***)&s->files, &s->nfiles, &s->fcap,
-				    arena_strdup(&g->a, full));
+				hasher_update(hs, st.st_mode & 0111 ? "x " : "f ", 2);
+				hasher_update(hs, sub, strlen(sub) + 1);
+				hasher_update(hs, hex, 64);
+				arena_append(h->a, (void ***)&s->files, &s->nfiles, &s->fcap,
+				    arena_strdup(h->a, full));
 			}
 		}
 		free(sub);
 		free(full);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	free(path);
 	return ret;
 }
 
-static int
-hash_path_source(struct gen *g, struct source *s)
+int
+source_hash(struct srchash *h, struct source *s)
 {
-	struct hasher h;
+	struct hasher hs;
 	char hex[SHA256_HEX];
 	struct stat st;
 	int ret = 0;
 
 	if (s->content)
 		return 0;
-	hasher_init(&h, HASH_SHA256);
-	if (stat(s->path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		ret = walk(g, s, &h, s->path, "");
+	hasher_init(&hs, HASH_SHA256);
+	/* recipe.c stat()ed it when it checked that it exists */
+	if (s->have_st)
+		st = s->st;
+	else if (stat(s->path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (S_ISDIR(st.st_mode)) {
+		ret = walk(h, s, &hs, s->path, "", &st);
 	} else {
-		if (file_hash(g, s->path, &st, hex) < 0) {
-			diag_error(&g->d, s->mark, "cannot read path source %s", s->path);
+		if (file_hash(h, s->path, &st, hex) < 0) {
+			diag_error(h->d, s->mark, "cannot read path source %s", s->path);
 			ret = -1;
 		} else {
-			hasher_update(&h, st.st_mode & 0111 ? "x " : "f ", 2);
-			hasher_update(&h, s->name, strlen(s->name) + 1);
-			hasher_update(&h, hex, 64);
-			arena_append(&g->a, (void ***)&s->files, &s->nfiles, &s->fcap, (void *)s->path);
+			hasher_update(&hs, st.st_mode & 0111 ? "x " : "f ", 2);
+			hasher_update(&hs, s->name, strlen(s->name) + 1);
+			hasher_update(&hs, hex, 64);
+			arena_append(h->a, (void ***)&s->files, &s->nfiles, &s->fcap, (void *)s->path);
 		}
 	}
-	hasher_final(&h, hex);
-	s->content = arena_strdup(&g->a, hex);
+	hasher_final(&hs, hex);
+	s->content = arena_strdup(h->a, hex);
 	return ret;
 }
 
@@ -158,14 +232,80 @@ idlist(struct pkg **v, size_t n)
 	return a;
 }
 
+/*
+ * An id is the sha256 of the canonical JSON below. Building and dumping it
+ * costs more than all else pkggen does for an unchanged package, so the
+ * result is kept in the hashes cache under "RECIPE#VARIANT" as "i SIG HASH",
+ * where SIG hashes everything the JSON is made from: package.yaml's bytes,
+ * the variant, the contents of path sources and patches, the dependencies'
+ * hashes, the platform and the store.
+ */
 static void
 compute(struct gen *g, struct pkg *p)
 {
 	const struct recipe *r = p->r;
-	json_t *o = json_object(), *srcs = json_array(), *patches = json_array();
-	char hex[SHA256_HEX];
+	json_t *o, *srcs, *patches;
+	const char **phex = arena_alloc(&g->a, (r->npatches + 1) * sizeof(*phex));
+	const char *key, *c;
+	char hex[SHA256_HEX], sig[SHA256_HEX];
+	struct hasher h;
 	size_t i, j;
 
+#define PUT(str) hasher_update(&h, (str), strlen(str) + 1)
+	hasher_init(&h, HASH_SHA256);
+	PUT("pkgtool-id-1");
+	PUT(r->text_sha ? r->text_sha : "");
+	PUT(r->variant ? r->variant : "");
+	for (i = 0; i < r->nsources; i++) {
+		struct source *s = &r->sources[i];
+
+		if (s->type != SRC_PATH)
+			continue;
+		if (!s->content) {
+			struct cache_log log = {0};
+			struct srchash sh = {&g->a, &g->d, &g->hashes, &log};
+
+			source_hash(&sh, s);
+			cache_apply(g, &g->hashes, &log);
+		}
+		PUT(s->content ? s->content : "");
+		for (j = 0; j < s->nfiles; j++)
+			gen_regen_input(g, s->files[j]);
+		for (j = 0; j < s->ndirs; j++)
+			gen_regen_input(g, s->dirs[j]);
+	}
+	for (i = 0; i < r->npatches; i++) {
+		if (hash_file(r->patches[i], HASH_SHA256, hex) < 0) {
+			struct mark m = {r->file, 0, 0};
+			diag_error(&g->d, m, "cannot read patch %s", r->patches[i]);
+			hex[0] = '\0';
+		}
+		gen_regen_input(g, r->patches[i]);
+		phex[i] = arena_strdup(&g->a, hex);
+		PUT(phex[i]);
+	}
+	for (i = 0; i < p->ndeps; i++)
+		PUT(p->deps[i]->hash);
+	PUT("|");
+	for (i = 0; i < p->nbdeps; i++)
+		PUT(p->bdeps[i]->hash);
+	PUT(g->platform);
+	PUT(g->store);
+#undef PUT
+	hasher_final(&h, sig);
+
+	key = arena_printf(&g->a, "%s#%s", r->file, r->variant ? r->variant : "");
+	c = cache_get(&g->hashes, key);
+	if (c && strlen(c) == 2 + 64 + 1 + 64 && !strncmp(c, "i ", 2) && !strncmp(c + 2, sig, 64) &&
+	    r->text_sha) {
+		p->hash = c + 2 + 64 + 1;
+		p->id = arena_printf(&g->a, "%s--%s--%.12s", r->name, r->version, p->hash);
+		return;
+	}
+
+	o = json_object();
+	srcs = json_array();
+	patches = json_array();
 	for (i = 0; i < r->nsources; i++) {
 		struct source *s = &r->sources[i];
 		json_t *so = json_object();
@@ -181,29 +321,17 @@ compute(struct gen *g, struct pkg *p)
 			json_object_set_new(so, "commit", json_string(s->commit));
 			break;
 		case SRC_PATH:
-			hash_path_source(g, s);
 			json_object_set_new(so, "type", json_string("path"));
 			json_object_set_new(so, "content", json_string(s->content ? s->content : ""));
 			json_object_set_new(so, "name", json_string(s->name));
-			for (j = 0; j < s->nfiles; j++)
-				gen_regen_input(g, s->files[j]);
-			for (j = 0; j < s->ndirs; j++)
-				gen_regen_input(g, s->dirs[j]);
 			break;
 		}
 		json_object_set_new(so, "extract", json_boolean(s->extract));
 		json_object_set_new(so, "strip", json_integer(s->strip));
 		json_array_append_new(srcs, so);
 	}
-	for (i = 0; i < r->npatches; i++) {
-		if (hash_file(r->patches[i], HASH_SHA256, hex) < 0) {
-			struct mark m = {r->file, 0, 0};
-			diag_error(&g->d, m, "cannot read patch %s", r->patches[i]);
-			hex[0] = '\0';
-		}
-		gen_regen_input(g, r->patches[i]);
-		json_array_append_new(patches, json_string(hex));
-	}
+	for (i = 0; i < r->npatches; i++)
+		json_array_append_new(patches, json_string(phex[i]));
 	json_object_set_new(o, "format", json_string("pkgtool-id-1"));
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "version", json_string(r->version));
@@ -221,6 +349,8 @@ compute(struct gen *g, struct pkg *p)
 	json_decref(o);
 	p->hash = arena_strdup(&g->a, hex);
 	p->id = arena_printf(&g->a, "%s--%s--%.12s", r->name, r->version, hex);
+	if (r->text_sha && !g->d.errors)
+		cache_put(g, &g->hashes, key, arena_printf(&g->a, "i %s %s", sig, hex));
 }
 
 void

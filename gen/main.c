@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -68,6 +69,28 @@ datadir(const char *self, const char *sub)
 	return abs;
 }
 
+/* with PKGTOOL_TIMING=1, say on stderr how long each phase took */
+static void
+phase(const char *what)
+{
+	static int on = -1;
+	static double last;
+	struct timespec ts;
+	double now;
+
+	if (on < 0) {
+		const char *s = getenv("PKGTOOL_TIMING");
+		on = s && *s == '1';
+	}
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	if (what)
+		fprintf(stderr, "pkggen: %s: %.1f ms\n", what, now - last);
+	last = now;
+}
+
 static const char *
 host_platform(void)
 {
@@ -102,8 +125,9 @@ main(int argc, char **argv)
 	const char *list_params = NULL;
 	char *self, *rules, *builtin, *pkgtool;
 	struct buf cmd = BUF_INIT;
-	long jobs = 0;
+	long jobs = 0, cpus;
 
+	phase(NULL);
 	util_set_prefix("pkggen");
 	while ((c = getopt_long(argc, argv, "B:R:j:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -139,9 +163,13 @@ main(int argc, char **argv)
 	builtin = datadir(self, "repos/builtin");
 	pkgtool = xasprintf("%s/pkgtool", self);
 	g.platform = host_platform();
-	g.jobs = jobs ? (int)jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	g.jobs = jobs ? (int)jobs : (int)cpus;
 	if (g.jobs < 1)
 		g.jobs = 1;
+	if (getenv("PKGGEN_THREADS") && *getenv("PKGGEN_THREADS"))
+		cpus = strtol(getenv("PKGGEN_THREADS"), NULL, 10);
+	g.threads = cpus < 1 ? 1 : cpus > POOL_MAX ? POOL_MAX : (unsigned)cpus;
 	g.builddir = fs_abspath_arena(&g.a, builddir);
 	g.store = store && *store ? fs_abspath_arena(&g.a, store) :
 	    arena_printf(&g.a, "%s/store", g.builddir);
@@ -213,6 +241,24 @@ main(int argc, char **argv)
 		buf_puts(&cmd, " -R ");
 		buf_shquote(&cmd, g.repos.v[i].dir);
 	}
+	/* package names are loaded ahead in parallel; pipelines and package
+	 * directories (which add repositories) in order, as they come */
+	{
+		const char **names = NULL;
+		size_t n = 0, cap = 0;
+
+		for (i = (size_t)optind; i < (size_t)argc; i++) {
+			const char *plpath;
+
+			if (pipeline_is_input(&g, argv[i], &plpath) || input_is_dir(&g, argv[i]))
+				break;
+			xappend((void ***)&names, &n, &cap, argv[i]);
+		}
+		phase("start");
+		prefetch(&g, names, n);
+		free(names);
+		phase("prefetch");
+	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		struct mark m = {NULL, 0, 0};
 		const char *plpath;
@@ -234,8 +280,10 @@ main(int argc, char **argv)
 	pipeline_check(&g);
 	if (!g.d.errors)
 		resolve_finish(&g);
+	phase("resolve");
 	if (!g.d.errors)
 		id_compute(&g);
+	phase("ids");
 	if (!g.d.errors)
 		pipeline_prepare(&g);
 	diag_print(&g.d);
@@ -255,14 +303,21 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g) < 0 ||
-	    pipeline_write(&g) < 0 || ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0 ||
+	    pipeline_write(&g) < 0) {
+		ret = 1;
+		goto out;
+	}
+	phase("manifests");
+	if (ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0 ||
 	    cache_save(&g.hashes) < 0 || cache_save(&g.written) < 0) {
 		ret = 1;
 		goto out;
 	}
+	phase("build.ninja");
 	ret = 0;
 out:
 	pipeline_release(&g);
+	prefetch_release(&g);
 	buf_release(&cmd);
 	free(rflag);
 	free(self);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest: the per-step JSON files under BUILDDIR/.pkggen (doc/manifests.md) */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,19 +25,24 @@ manifest_fetch_key(struct gen *g, const struct source *s)
 }
 
 const char *
-manifest_source_file(struct gen *g, const struct source *s)
+manifest_source_file(struct gen *g, struct arena *a, const struct source *s)
 {
 	if (s->type == SRC_URL)
-		return arena_printf(&g->a, "%s/sources/%s/%s", g->store, s->algo, s->hash);
+		return arena_printf(a, "%s/sources/%s/%s", g->store, s->algo, s->hash);
 	if (s->type == SRC_GIT)
-		return arena_printf(&g->a, "%s/sources/git/%s.tar", g->store, s->commit);
+		return arena_printf(a, "%s/sources/git/%s.tar", g->store, s->commit);
 	return s->path;
 }
 
-static const char *
+/* json string: where p's archive goes */
+static json_t *
 archive_of(struct gen *g, const struct pkg *p)
 {
-	return arena_printf(&g->a, "%s/pkgs/%s.tar.zst", g->store, p->id);
+	char *s = xasprintf("%s/pkgs/%s.tar.zst", g->store, p->id);
+	json_t *v = json_string(s);
+
+	free(s);
+	return v;
 }
 
 static void
@@ -62,8 +68,11 @@ envmap(const struct recipe *r)
 	return o;
 }
 
-int
-gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t len)
+/* gen_write_manifest on any thread: g->written is only read, its updates
+ * go to log (strings in a) */
+static int
+write_logged(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
+    const char *data, size_t len)
 {
 	char *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
 	const char *c = cache_get(&g->written, rel);
@@ -77,11 +86,21 @@ gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t len)
 	if (!c || strcmp(c, sig) || stat(path, &st) < 0 || (size_t)st.st_size != len) {
 		r = fs_write_if_changed_flags(path, data, len, 0);
 		if (r >= 0)
-			cache_put(g, &g->written, rel, sig);
+			cache_log_put(log, a, rel, sig);
 	}
 	free(sig);
 	free(path);
 	return r < 0 ? -1 : 0;
+}
+
+int
+gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t len)
+{
+	struct cache_log log = {0};
+	int r = write_logged(g, &g->a, &log, rel, data, len);
+
+	cache_apply(g, &g->written, &log);
+	return r;
 }
 
 static int
@@ -95,8 +114,9 @@ write(struct gen *g, const char *rel, json_t *m)
 	return r;
 }
 
+/* a: for strings that live as long as the manifest is needed */
 static json_t *
-pkg_manifest(struct gen *g, struct pkg *p)
+pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 {
 	const struct recipe *r = p->r;
 	json_t *m = json_object(), *srcs = json_array(), *patches = json_array(),
@@ -113,7 +133,7 @@ pkg_manifest(struct gen *g, struct pkg *p)
 	json_object_set_new(m, "pkgdir", json_string(r->dir));
 	json_object_set_new(m, "store", json_string(g->store));
 	json_object_set_new(m, "builddir", json_string(g->builddir));
-	json_object_set_new(m, "archive", json_string(archive_of(g, p)));
+	json_object_set_new(m, "archive", archive_of(g, p));
 	json_object_set_new(m, "jobs", json_integer(g->jobs));
 	json_object_set_new(m, "epoch", json_integer(315532800));
 	json_object_set_new(m, "build", json_string(r->build ? r->build : ""));
@@ -126,7 +146,7 @@ pkg_manifest(struct gen *g, struct pkg *p)
 		if (s->type == SRC_PATH)
 			json_object_set_new(so, "path", json_string(s->path));
 		else
-			json_object_set_new(so, "file", json_string(manifest_source_file(g, s)));
+			json_object_set_new(so, "file", json_string(manifest_source_file(g, a, s)));
 		json_object_set_new(so, "name", json_string(s->name));
 		json_object_set_new(so, "extract", json_boolean(s->extract));
 		json_object_set_new(so, "strip", json_integer(s->strip));
@@ -156,7 +176,7 @@ pkg_manifest(struct gen *g, struct pkg *p)
 		d = json_object();
 		json_object_set_new(d, "name", json_string(q->r->name));
 		json_object_set_new(d, "id", json_string(q->id));
-		json_object_set_new(d, "archive", json_string(archive_of(g, q)));
+		json_object_set_new(d, "archive", archive_of(g, q));
 		json_object_set_new(d, "env", envmap(q->r));
 		json_array_append_new(closure, d);
 	}
@@ -165,13 +185,98 @@ pkg_manifest(struct gen *g, struct pkg *p)
 	return m;
 }
 
+/*
+ * What a package manifest says is fixed by p's id (which covers the recipe's
+ * build fields, sources' and patches' contents, and the dependencies' ids)
+ * together with the few things the id leaves out: where the recipe, its path
+ * sources and patches are, the build directory and the job count. Their hash
+ * is recorded in .pkggen/written, so an unchanged manifest is neither built
+ * nor compared again: one stat checks it is still there. Anything added to
+ * the manifest that the id does not cover must be added here too.
+ */
+static void
+inputs_sig(struct gen *g, const struct pkg *p, char hex[SHA256_HEX])
+{
+	const struct recipe *r = p->r;
+	struct hasher h;
+	char jobs[32];
+	size_t i;
+
+#define PUT(str) hasher_update(&h, (str), strlen(str) + 1)
+	hasher_init(&h, HASH_SHA256);
+	PUT("pkgtool-manifest-1");
+	PUT(p->id);
+	PUT(p->hash);
+	PUT(r->file);
+	PUT(r->dir);
+	PUT(g->builddir);
+	snprintf(jobs, sizeof(jobs), "%d", g->jobs);
+	PUT(jobs);
+	for (i = 0; i < r->nsources; i++)
+		PUT(r->sources[i].type == SRC_PATH ? r->sources[i].path : "-");
+	for (i = 0; i < r->npatches; i++)
+		PUT(r->patches[i]);
+#undef PUT
+	hasher_final(&h, hex);
+}
+
+struct writing {
+	struct gen *g;
+	struct arena a[POOL_MAX];
+	struct cache_log log[POOL_MAX];
+	atomic_int failed;
+};
+
+static void
+write_pkg(void *ctx, size_t i, unsigned t)
+{
+	struct writing *w = ctx;
+	struct gen *g = w->g;
+	const struct pkg *p = g->order[i];
+	char *rel = xasprintf("pkg/%s.json", p->id), *path, sig[SHA256_HEX + 2];
+	const char *c = cache_get(&g->written, rel), *sp;
+	struct stat st;
+	json_t *m;
+	char *s;
+	size_t len;
+
+	inputs_sig(g, p, sig);
+	strcat(sig, " ");
+	/* the record says "SIG SIZE": the same inputs, and the file still has that size */
+	if (c && !strncmp(c, sig, strlen(sig))) {
+		path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
+		sp = c + strlen(sig);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (size_t)st.st_size == strtoull(sp, NULL, 10)) {
+			free(path);
+			free(rel);
+			return;
+		}
+		free(path);
+	}
+	m = pkg_manifest(g, &w->a[t], p);
+	s = cjson_pretty(m);
+	len = strlen(s);
+	path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
+	if (fs_write_if_changed_flags(path, s, len, 0) < 0)
+		w->failed = 1;
+	else
+		cache_log_put(&w->log[t], &w->a[t], rel, arena_printf(&w->a[t], "%s%zu", sig, len));
+	free(path);
+	free(rel);
+	free(s);
+	json_decref(m);
+}
+
 int
 manifest_write_all(struct gen *g)
 {
 	json_t *fetches = json_object(), *act, *pkgs;
+	struct writing w = {g, {ARENA_INIT}, {{0}}, 0};
 	const char *key;
 	json_t *v;
 	size_t i, j;
+	unsigned t;
 	int ret = 0;
 	char *dir;
 
@@ -185,7 +290,7 @@ manifest_write_all(struct gen *g)
 		return -1;
 
 	for (i = 0; i < g->norder; i++) {
-		struct pkg *p = g->order[i];
+		const struct pkg *p = g->order[i];
 
 		for (j = 0; j < p->r->nsources; j++) {
 			const struct source *s = &p->r->sources[j];
@@ -202,7 +307,7 @@ manifest_write_all(struct gen *g)
 				json_object_set_new(f, "recipes", json_array());
 				json_object_set_new(f, "packages", json_array());
 				json_object_set_new(f, "store", json_string(g->store));
-				json_object_set_new(f, "dest", json_string(manifest_source_file(g, s)));
+				json_object_set_new(f, "dest", json_string(manifest_source_file(g, &g->a, s)));
 				if (pipeline_mirrors(g))
 					json_object_set_new(f, "mirrors", json_string(pipeline_mirrors(g)));
 				if (s->type == SRC_URL) {
@@ -219,8 +324,14 @@ manifest_write_all(struct gen *g)
 			add_unique(json_object_get(f, "recipes"), p->r->file);
 			add_unique(json_object_get(f, "packages"), p->r->name);
 		}
-		ret |= write(g, arena_printf(&g->a, "pkg/%s.json", p->id), pkg_manifest(g, p));
 	}
+	/* the packages' manifests, which are most of the work, on every thread */
+	pool_run(g->norder, g->threads, write_pkg, &w);
+	for (t = 0; t < POOL_MAX; t++) {
+		arena_adopt(&g->a, &w.a[t]);
+		cache_apply(g, &g->written, &w.log[t]);
+	}
+	ret |= w.failed;
 	json_object_foreach(fetches, key, v)
 		ret |= write(g, arena_printf(&g->a, "fetch/%s.json", key), json_incref(v));
 	json_decref(fetches);
@@ -234,7 +345,7 @@ manifest_write_all(struct gen *g)
 		json_object_set_new(o, "name", json_string(p->r->name));
 		json_object_set_new(o, "version", json_string(p->r->version));
 		json_object_set_new(o, "id", json_string(p->id));
-		json_object_set_new(o, "archive", json_string(archive_of(g, p)));
+		json_object_set_new(o, "archive", archive_of(g, p));
 		json_array_append_new(pkgs, o);
 	}
 	json_object_set_new(act, "store", json_string(g->store));

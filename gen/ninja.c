@@ -17,22 +17,34 @@ ninja_path(struct buf *b, struct gen *g, const char *p)
 	ninja_escape_path(b, p);
 }
 
+/* p's archive as a Ninja path, made once: it is named by every dependent */
 static const char *
-archive(struct gen *g, const struct pkg *p)
+archive(struct gen *g, struct pkg *p)
 {
-	return arena_printf(&g->a, "%s/pkgs/%s.tar.zst", g->store, p->id);
+	if (!p->ninja_archive) {
+		struct buf b = BUF_INIT;
+
+		ninja_path(&b, g, arena_printf(&g->a, "%s/pkgs/%s.tar.zst", g->store, p->id));
+		p->ninja_archive = arena_strndup(&g->a, b.s, b.len);
+		buf_release(&b);
+	}
+	return p->ninja_archive;
 }
 
 /* append path escaped for a Makefile-style depfile as Ninja reads it */
 static void
 depfile_path(struct buf *b, const char *p)
 {
-	for (; *p; p++) {
-		if (*p == ' ' || *p == '\\' || *p == '#')
-			buf_putc(b, '\\');
-		if (*p == '$')
-			buf_putc(b, '$');
-		buf_putc(b, *p);
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, " \\#$");
+		buf_putn(b, p, n);
+		p += n;
+		if (!*p)
+			return;
+		buf_putc(b, *p == '$' ? '$' : '\\');
+		buf_putc(b, *p++);
 	}
 }
 
@@ -95,13 +107,13 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 				continue;
 			map_put(&fetched, key, (void *)key);
 			buf_puts(&b, "build ");
-			ninja_path(&b, g, manifest_source_file(g, s));
+			ninja_path(&b, g, manifest_source_file(g, &g->a, s));
 			buf_printf(&b, ": fetch .pkggen/fetch/%s.json\n  name = ", key);
 			ninja_escape_value(&b, s->name);
 			buf_puts(&b, "\n");
 		}
 		buf_puts(&b, "build ");
-		ninja_path(&b, g, archive(g, p));
+		buf_puts(&b, archive(g, p));
 		buf_printf(&b, ": build .pkggen/pkg/%s.json |", p->id);
 		for (j = 0; j < r->nsources; j++) {
 			const struct source *s = &r->sources[j];
@@ -109,7 +121,7 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 
 			if (s->type != SRC_PATH) {
 				buf_puts(&b, " $\n    ");
-				ninja_path(&b, g, manifest_source_file(g, s));
+				ninja_path(&b, g, manifest_source_file(g, &g->a, s));
 				continue;
 			}
 			for (k = 0; k < s->nfiles; k++) {
@@ -123,14 +135,14 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 		}
 		for (j = 0; j < p->ndeps + p->nbdeps; j++) {
 			buf_puts(&b, " $\n    ");
-			ninja_path(&b, g, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
+			buf_puts(&b, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
 		}
 		buf_puts(&b, "\n  name = ");
 		ninja_escape_value(&b, p->id);
 		buf_puts(&b, "\nbuild pkg/");
 		ninja_escape_path(&b, r->name);
 		buf_puts(&b, ": phony ");
-		ninja_path(&b, g, archive(g, p));
+		buf_puts(&b, archive(g, p));
 		buf_puts(&b, "\n\n");
 	}
 
@@ -145,19 +157,19 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 				continue;
 			map_put(&fetched, key, (void *)key);
 			buf_puts(&b, " $\n    ");
-			ninja_path(&b, g, manifest_source_file(g, s));
+			ninja_path(&b, g, manifest_source_file(g, &g->a, s));
 		}
 	}
 	map_release(&fetched);
 	buf_puts(&b, "\nbuild packages: phony");
 	for (i = 0; i < g->norder; i++) {
 		buf_puts(&b, " $\n    ");
-		ninja_path(&b, g, archive(g, g->order[i]));
+		buf_puts(&b, archive(g, g->order[i]));
 	}
 	buf_puts(&b, "\nbuild .pkggen/activate.stamp: activate .pkggen/activate.json |");
 	for (i = 0; i < g->nactive; i++) {
 		buf_puts(&b, " $\n    ");
-		ninja_path(&b, g, archive(g, g->active[i]));
+		buf_puts(&b, archive(g, g->active[i]));
 	}
 	buf_printf(&b, "\n  count = %zu\n", g->nactive);
 	buf_puts(&b, "build activate: phony .pkggen/activate.stamp\n"

@@ -186,9 +186,10 @@ want_map(struct ctx *c, const struct ynode *n, const char *key)
 	return 0;
 }
 
-/* the absolute path of rel inside the package dir; error when it is missing */
+/* the absolute path of rel inside the package dir (and its stat in *stp,
+ * when not NULL); error when it is missing */
 static const char *
-pkgfile(struct ctx *c, const struct ynode *n, const char *what, int want_dir)
+pkgfile(struct ctx *c, const struct ynode *n, const char *what, int want_dir, struct stat *stp)
 {
 	const char *p;
 	struct stat st;
@@ -205,6 +206,8 @@ pkgfile(struct ctx *c, const struct ynode *n, const char *what, int want_dir)
 		diag_error(c->d, n->mark, "%s '%s' is a directory; expected a file", what, n->str);
 		return NULL;
 	}
+	if (stp)
+		*stp = st;
 	/* drop a trailing slash so paths compare and print cleanly */
 	size_t len = strlen(p);
 	while (len > 1 && p[len - 1] == '/')
@@ -332,8 +335,9 @@ parse_source(struct ctx *c, const struct ynode *n, struct source *s)
 		s->extract = 1;
 	} else {
 		s->type = SRC_PATH;
-		if (!want_str(c, path, "path") || !(s->path = pkgfile(c, path, "path", 1)))
+		if (!want_str(c, path, "path") || !(s->path = pkgfile(c, path, "path", 1, &s->st)))
 			return;
+		s->have_st = 1;
 		s->name = fs_basename_arena(c->a, s->path);
 		s->extract = 0;
 	}
@@ -625,7 +629,7 @@ parse_body(struct ctx *c)
 
 		r->patches = v;
 		for (i = 0; v && i < n->n && i < r->npatches; i++)
-			if (!(r->patches[i] = pkgfile(c, n->items[i], "patch", 0)))
+			if (!(r->patches[i] = pkgfile(c, n->items[i], "patch", 0, NULL)))
 				r->patches[i] = "";
 	}
 	if ((n = get(c, "build")))
@@ -663,7 +667,7 @@ parse_body(struct ctx *c)
 				if (!want_str(c, src, "src") || !want_str(c, dest, "dest"))
 					continue;
 				struct kv *kv = &r->templates[r->ntemplates];
-				if (!(kv->key = pkgfile(c, src, "template", 0)))
+				if (!(kv->key = pkgfile(c, src, "template", 0, NULL)))
 					continue;
 				kv->val = dest->str;
 				kv->mark = src->mark;
@@ -726,7 +730,7 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 	r->dir = dir;
 	r->repo = repo;
 	r->file = arena_printf(a, "%s/package.yaml", dir);
-	r->root = yaml_load(a, d, r->file);
+	r->root = yaml_load_hashed(a, d, r->file, &r->text_sha);
 	if (!r->root)
 		return NULL;
 	if (r->root->type != Y_MAP) {

@@ -6,7 +6,9 @@
 
 #include <yaml.h>
 
+#include "fs.h"
 #include "gen.h"
+#include "sha256.h"
 #include "util.h"
 
 static struct mark
@@ -91,22 +93,35 @@ convert(struct arena *a, struct diag *d, yaml_document_t *doc, yaml_node_t *n,
 struct ynode *
 yaml_load(struct arena *a, struct diag *d, const char *path)
 {
+	return yaml_load_hashed(a, d, path, NULL);
+}
+
+struct ynode *
+yaml_load_hashed(struct arena *a, struct diag *d, const char *path, const char **sha)
+{
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	struct ynode *res = NULL;
 	struct mark m = {path, 0, 0};
-	FILE *f;
+	struct buf text = BUF_INIT;
 	size_t before = d->errors;
 
-	f = fopen(path, "rb");
-	if (!f) {
+	/* one read into memory costs fewer system calls than stdio */
+	if (fs_read(path, &text) < 0) {
 		diag_error(d, m, "cannot read: %s", strerror(errno));
+		buf_release(&text);
 		return NULL;
+	}
+	if (sha) {
+		char hex[SHA256_HEX];
+
+		sha256_hex(text.s, text.len, hex);
+		*sha = arena_strdup(a, hex);
 	}
 	if (!yaml_parser_initialize(&parser))
 		fatal("out of memory");
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text.s, text.len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		m = mk(path, parser.problem_mark);
 		if (parser.context)
@@ -116,7 +131,7 @@ yaml_load(struct arena *a, struct diag *d, const char *path)
 		else
 			diag_error(d, m, "YAML syntax: %s", parser.problem ? parser.problem : "error");
 		yaml_parser_delete(&parser);
-		fclose(f);
+		buf_release(&text);
 		return NULL;
 	}
 	root = yaml_document_get_root_node(&doc);
@@ -130,7 +145,7 @@ yaml_load(struct arena *a, struct diag *d, const char *path)
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
+	buf_release(&text);
 	if (d->errors != before)
 		return NULL;
 	return res;

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* prefetch: recipes read, checked and their path sources hashed on several
+ * threads, breadth first from the inputs, before resolution asks for them */
+#include <string.h>
+
+#include "gen.h"
+#include "util.h"
+
+/*
+ * Resolution (resolve.c) walks the graph depth first and loads one recipe at
+ * a time, which leaves all but one core idle while it waits on the disk. So
+ * before it starts, the base recipes it will most likely ask for (the
+ * inputs, then their dependencies, level by level) are loaded in parallel.
+ * This is only a guess: what resolution asks for and finds here it takes,
+ * with the messages loading it gave (so errors come out as if it had loaded
+ * it itself, in its order); anything else it loads itself; a recipe it never
+ * asks for is dropped unsaid.
+ */
+
+struct ahead {
+	const char *dir, *repo;
+	struct recipe *r;	/* NULL: it could not be loaded */
+	struct diag d;	/* what loading it said */
+	int taken;	/* resolution has it */
+};
+
+struct round {
+	struct gen *g;
+	struct ahead **v;
+	struct arena a[POOL_MAX];	/* one per thread */
+	struct cache_log log[POOL_MAX];	/* updates to g->hashes */
+};
+
+static void
+load_one(void *ctx, size_t i, unsigned t)
+{
+	struct round *rd = ctx;
+	struct ahead *ah = rd->v[i];
+	size_t j;
+
+	ah->r = recipe_load(&rd->a[t], &ah->d, ah->dir, ah->repo, NULL);
+	if (!ah->r || ah->r->broken)
+		return;
+	for (j = 0; j < ah->r->nsources; j++) {
+		struct source *s = &ah->r->sources[j];
+		struct diag quiet = DIAG_INIT;
+		struct srchash h = {&rd->a[t], &quiet, &rd->g->hashes, &rd->log[t]};
+
+		if (s->type != SRC_PATH)
+			continue;
+		/* on trouble id.c hashes it again, and says why where it always has */
+		if (source_hash(&h, s) < 0) {
+			s->content = NULL;
+			s->nfiles = s->ndirs = 0;
+		}
+		diag_release(&quiet);
+	}
+}
+
+/* the directory of the package a dependency or input names, as resolution
+ * would look first (REPO.NAME, else the first repository that has NAME);
+ * NULL when none has it */
+static const char *
+locate(struct gen *g, const char *text, const char **repo)
+{
+	size_t n = strcspn(text, ": \t=!<>,"), i;
+	const char *name = arena_strndup(&g->a, text, n), *dot = strchr(name, '.');
+
+	if (dot) {
+		const struct repo *rp = repos_find(&g->repos, arena_strndup(&g->a, name,
+		    (size_t)(dot - name)));
+
+		if (rp && repo_has(rp, dot + 1)) {
+			*repo = rp->name;
+			return arena_printf(&g->a, "%s/%s", rp->dir, dot + 1);
+		}
+	}
+	for (i = 0; i < g->repos.len; i++) {
+		if (repo_has(&g->repos.v[i], name)) {
+			*repo = g->repos.v[i].name;
+			return arena_printf(&g->a, "%s/%s", g->repos.v[i].dir, name);
+		}
+	}
+	return NULL;
+}
+
+static void
+want(struct gen *g, struct ahead ***next, size_t *n, size_t *cap, const char *text)
+{
+	const char *repo = NULL, *dir = locate(g, text, &repo);
+	struct ahead *ah;
+
+	if (!dir || map_get(&g->ahead, dir))
+		return;
+	ah = arena_alloc(&g->a, sizeof(*ah));
+	ah->dir = dir;
+	ah->repo = repo;
+	map_put(&g->ahead, dir, ah);
+	arena_append(&g->a, (void ***)next, n, cap, ah);
+}
+
+void
+prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
+{
+	struct round rd = {g, NULL, {ARENA_INIT}, {{0}}};
+	struct ahead **next = NULL;
+	size_t n = 0, cap = 0, i, j;
+	unsigned t;
+
+	if (g->threads < 2)
+		return;
+	for (i = 0; i < ninputs; i++)
+		want(g, &next, &n, &cap, inputs[i]);
+	while (n) {
+		size_t len = n;
+
+		rd.v = next;
+		next = NULL;
+		n = cap = 0;
+		pool_run(len, g->threads, load_one, &rd);
+		for (i = 0; i < len; i++) {
+			const struct recipe *r = rd.v[i]->r;
+
+			for (j = 0; r && j < r->ndepends; j++)
+				want(g, &next, &n, &cap, r->depends[j].dep.name);
+			for (j = 0; r && j < r->nbuild_depends; j++)
+				want(g, &next, &n, &cap, r->build_depends[j].dep.name);
+		}
+	}
+	for (t = 0; t < POOL_MAX; t++) {
+		arena_adopt(&g->a, &rd.a[t]);
+		cache_apply(g, &g->hashes, &rd.log[t]);
+	}
+}
+
+int
+prefetch_take(struct gen *g, const char *dir, struct recipe **r)
+{
+	struct ahead *ah = map_get(&g->ahead, dir);
+
+	if (!ah || ah->taken)
+		return 0;
+	ah->taken = 1;
+	diag_move(&g->d, &ah->d);
+	*r = ah->r;
+	return 1;
+}
+
+void
+prefetch_release(struct gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ahead.cap; i++)
+		if (g->ahead.keys[i])
+			diag_release(&((struct ahead *)g->ahead.vals[i])->d);
+	map_release(&g->ahead);
+}
