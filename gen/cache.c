@@ -22,22 +22,28 @@ void
 cache_load(struct gen *g, struct cache *c, const char *path)
 {
 	struct buf b = BUF_INIT;
-	char *line, *next, *tab;
+	char *text, *line, *next, *tab;
 
 	c->path = arena_strdup(&g->a, path);
-	if (fs_read(path, &b) < 0)
+	if (fs_read(path, &b) < 0) {
+		buf_release(&b);
 		return;
-	for (line = b.s; line && *line; line = next) {
+	}
+	/* one copy in the arena, cut into keys and values where it lies */
+	text = arena_strndup(&g->a, b.s, b.len);
+	buf_release(&b);
+	for (line = text; *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
+		else
+			next = line + strlen(line);
 		tab = strchr(line, '\t');
 		if (!tab)
 			continue;
 		*tab = '\0';
-		map_put(&c->m, arena_strdup(&g->a, tab + 1), arena_strdup(&g->a, line));
+		map_put(&c->m, tab + 1, line);
 	}
-	buf_release(&b);
 }
 
 const char *

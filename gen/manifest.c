@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest: the per-step JSON files under BUILDDIR/.pkggen (doc/manifests.md) */
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -104,7 +106,7 @@ gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t len)
 }
 
 static int
-write(struct gen *g, const char *rel, json_t *m)
+write_json(struct gen *g, const char *rel, json_t *m)
 {
 	char *s = cjson_pretty(m);
 	int r = gen_write_manifest(g, rel, s, strlen(s));
@@ -222,10 +224,41 @@ inputs_sig(struct gen *g, const struct pkg *p, char hex[SHA256_HEX])
 
 struct writing {
 	struct gen *g;
+	int dirfd;	/* BUILDDIR/.pkggen */
 	struct arena a[POOL_MAX];
 	struct cache_log log[POOL_MAX];
 	atomic_int failed;
 };
+
+/* 1 when .pkggen/written says rel was written from inputs hashed as sig
+ * ("SIG SIZE") and the file (under dirfd, .pkggen) still has that size */
+static int
+unchanged(struct gen *g, int dirfd, const char *rel, const char *sig)
+{
+	const char *c = cache_get(&g->written, rel);
+	size_t n = strlen(sig);
+	struct stat st;
+
+	return c && !strncmp(c, sig, n) && c[n] == ' ' && fstatat(dirfd, rel, &st, 0) == 0 &&
+	    S_ISREG(st.st_mode) && (size_t)st.st_size == strtoull(c + n + 1, NULL, 10);
+}
+
+/* write m as rel (write-if-changed) and log its record "SIG SIZE"; 0 or -1 */
+static int
+write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
+    const char *sig, json_t *m)
+{
+	char *s = cjson_pretty(m), *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
+	size_t len = strlen(s);
+	int r = fs_write_if_changed_flags(path, s, len, 0);
+
+	if (r >= 0)
+		cache_log_put(log, a, rel, arena_printf(a, "%s %zu", sig, len));
+	free(path);
+	free(s);
+	json_decref(m);
+	return r < 0 ? -1 : 0;
+}
 
 static void
 write_pkg(void *ctx, size_t i, unsigned t)
@@ -233,46 +266,66 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	struct writing *w = ctx;
 	struct gen *g = w->g;
 	const struct pkg *p = g->order[i];
-	char *rel = xasprintf("pkg/%s.json", p->id), *path, sig[SHA256_HEX + 2];
-	const char *c = cache_get(&g->written, rel), *sp;
-	struct stat st;
-	json_t *m;
-	char *s;
-	size_t len;
+	char *rel = xasprintf("pkg/%s.json", p->id), sig[SHA256_HEX];
 
 	inputs_sig(g, p, sig);
-	strcat(sig, " ");
-	/* the record says "SIG SIZE": the same inputs, and the file still has that size */
-	if (c && !strncmp(c, sig, strlen(sig))) {
-		path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
-		sp = c + strlen(sig);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (size_t)st.st_size == strtoull(sp, NULL, 10)) {
-			free(path);
-			free(rel);
-			return;
-		}
-		free(path);
-	}
-	m = pkg_manifest(g, &w->a[t], p);
-	s = cjson_pretty(m);
-	len = strlen(s);
-	path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
-	if (fs_write_if_changed_flags(path, s, len, 0) < 0)
+	if (!unchanged(g, w->dirfd, rel, sig) &&
+	    write_signed(g, &w->a[t], &w->log[t], rel, sig, pkg_manifest(g, &w->a[t], p)) < 0)
 		w->failed = 1;
-	else
-		cache_log_put(&w->log[t], &w->a[t], rel, arena_printf(&w->a[t], "%s%zu", sig, len));
-	free(path);
 	free(rel);
-	free(s);
-	json_decref(m);
+}
+
+/* activate.json: the runtime closure of the inputs */
+static int
+write_activate(struct gen *g, int dirfd)
+{
+	struct cache_log log = {0};
+	json_t *act, *pkgs;
+	struct hasher h;
+	char sig[SHA256_HEX];
+	size_t i;
+	int r;
+
+	hasher_init(&h, HASH_SHA256);
+	hasher_update(&h, "pkgtool-activate-1", sizeof("pkgtool-activate-1"));
+	hasher_update(&h, g->store, strlen(g->store) + 1);
+	hasher_update(&h, g->builddir, strlen(g->builddir) + 1);
+	for (i = 0; i < g->nactive; i++) {
+		const struct pkg *p = g->active[i];
+
+		hasher_update(&h, p->r->name, strlen(p->r->name) + 1);
+		hasher_update(&h, p->r->version, strlen(p->r->version) + 1);
+		hasher_update(&h, p->id, strlen(p->id) + 1);
+	}
+	hasher_final(&h, sig);
+	if (unchanged(g, dirfd, "activate.json", sig))
+		return 0;
+
+	act = json_object();
+	pkgs = json_array();
+	for (i = 0; i < g->nactive; i++) {
+		struct pkg *p = g->active[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(p->r->name));
+		json_object_set_new(o, "version", json_string(p->r->version));
+		json_object_set_new(o, "id", json_string(p->id));
+		json_object_set_new(o, "archive", archive_of(g, p));
+		json_array_append_new(pkgs, o);
+	}
+	json_object_set_new(act, "store", json_string(g->store));
+	json_object_set_new(act, "builddir", json_string(g->builddir));
+	json_object_set_new(act, "packages", pkgs);
+	r = write_signed(g, &g->a, &log, "activate.json", sig, act);
+	cache_apply(g, &g->written, &log);
+	return r;
 }
 
 int
 manifest_write_all(struct gen *g)
 {
-	json_t *fetches = json_object(), *act, *pkgs;
-	struct writing w = {g, {ARENA_INIT}, {{0}}, 0};
+	json_t *fetches = json_object();
+	struct writing w = {g, -1, {ARENA_INIT}, {{0}}, 0};
 	const char *key;
 	json_t *v;
 	size_t i, j;
@@ -288,6 +341,15 @@ manifest_write_all(struct gen *g)
 	free(dir);
 	if (ret)
 		return -1;
+	/* manifests are looked at relative to .pkggen: a shorter path walk */
+	dir = xasprintf("%s/.pkggen", g->builddir);
+	w.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.dirfd < 0) {
+		fail("open %s:", dir);
+		free(dir);
+		return -1;
+	}
+	free(dir);
 
 	for (i = 0; i < g->norder; i++) {
 		const struct pkg *p = g->order[i];
@@ -333,24 +395,10 @@ manifest_write_all(struct gen *g)
 	}
 	ret |= w.failed;
 	json_object_foreach(fetches, key, v)
-		ret |= write(g, arena_printf(&g->a, "fetch/%s.json", key), json_incref(v));
+		ret |= write_json(g, arena_printf(&g->a, "fetch/%s.json", key), json_incref(v));
 	json_decref(fetches);
 
-	act = json_object();
-	pkgs = json_array();
-	for (i = 0; i < g->nactive; i++) {
-		struct pkg *p = g->active[i];
-		json_t *o = json_object();
-
-		json_object_set_new(o, "name", json_string(p->r->name));
-		json_object_set_new(o, "version", json_string(p->r->version));
-		json_object_set_new(o, "id", json_string(p->id));
-		json_object_set_new(o, "archive", archive_of(g, p));
-		json_array_append_new(pkgs, o);
-	}
-	json_object_set_new(act, "store", json_string(g->store));
-	json_object_set_new(act, "builddir", json_string(g->builddir));
-	json_object_set_new(act, "packages", pkgs);
-	ret |= write(g, "activate.json", act);
+	ret |= write_activate(g, w.dirfd);
+	close(w.dirfd);
 	return ret ? -1 : 0;
 }
