@@ -31,42 +31,6 @@ archive(struct gen *g, struct pkg *p)
 	return p->ninja_archive;
 }
 
-/* append path escaped for a Makefile-style depfile as Ninja reads it */
-static void
-depfile_path(struct buf *b, const char *p)
-{
-	size_t n;
-
-	for (;;) {
-		n = strcspn(p, " \\#$");
-		buf_putn(b, p, n);
-		p += n;
-		if (!*p)
-			return;
-		buf_putc(b, *p == '$' ? '$' : '\\');
-		buf_putc(b, *p++);
-	}
-}
-
-/* .pkggen/regen.d: every file and directory pkggen read */
-static int
-write_depfile(struct gen *g)
-{
-	struct buf b = BUF_INIT;
-	size_t i;
-	int r;
-
-	buf_puts(&b, "build.ninja:");
-	for (i = 0; i < g->nregen; i++) {
-		buf_puts(&b, " \\\n  ");
-		depfile_path(&b, g->regen[i]);
-	}
-	buf_putc(&b, '\n');
-	r = gen_write_manifest(g, "regen.d", b.s, b.len);
-	buf_release(&b);
-	return r;
-}
-
 int
 ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *rulesdir,
     const char *regen_cmd)
@@ -89,11 +53,22 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	ninja_escape_path(&b, rulesdir);
 	buf_puts(&b, "/pkgtool.ninja\n\n");
 
-	/* build.ninja re-runs pkggen when anything it read changes. The inputs
-	 * go in a depfile, not in this file: Ninja reads it with no parsing of
-	 * edges, and treats an input that has disappeared as changed instead of
-	 * stopping with "missing and no known rule" */
-	buf_puts(&b, "build build.ninja: regen\n  depfile = .pkggen/regen.d\n  deps = gcc\n\n");
+	/* build.ninja re-runs pkggen when anything it read changes. Each input
+	 * is also the output of a phony edge with no inputs, which Ninja counts
+	 * as changed when the file is gone, rather than stopping with "missing
+	 * and no known rule to make it" (a package removed from a repository) */
+	buf_puts(&b, "build build.ninja: regen |");
+	for (i = 0; i < g->nregen; i++) {
+		buf_puts(&b, " $\n    ");
+		ninja_escape_path(&b, g->regen[i]);
+	}
+	buf_puts(&b, "\n");
+	for (i = 0; i < g->nregen; i++) {
+		buf_puts(&b, "build ");
+		ninja_escape_path(&b, g->regen[i]);
+		buf_puts(&b, ": phony\n");
+	}
+	buf_puts(&b, "\n");
 
 	for (i = 0; i < g->norder; i++) {
 		struct pkg *p = g->order[i];
@@ -178,11 +153,6 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	if (g->pl)
 		pipeline_ninja(g, &b);
 
-	if (write_depfile(g) < 0) {
-		buf_release(&b);
-		buf_release(&q);
-		return -1;
-	}
 	out = xasprintf("%s/build.ninja", g->builddir);
 	ret = fs_write_atomic_flags(out, b.s, b.len, 0);
 	free(out);

@@ -5,7 +5,8 @@
 # dependents only. A summary edit or a comment rebuilds nothing (only REGEN).
 # A touched source file re-runs that build, whose byte-identical archive
 # stops the graph there (restat). A url source moved to another URL with the
-# same sha256 re-runs only its fetch, which downloads nothing.
+# same sha256 re-runs only its fetch, which downloads nothing. A file added
+# to a path source and removed again, and a pkggen run by hand.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 need python3
@@ -158,4 +159,24 @@ if grep -q 'GET /two/' "$http_log"; then
 	fail "the moved URL was downloaded though the store holds its content"
 fi
 [ "$(pkgid "$B" d)" = "$idd" ] || fail "d's id changed"
+assert_no_work "$B"
+
+# 6. a file added to d's path source, then removed: the removed file is an
+# input of build.ninja that is gone, which re-runs pkggen (Ninja does not stop
+# at a missing input), and d goes back to its first id, whose archive the
+# store still holds: nothing is built, d's first archive is active again
+edit
+echo extra >"$R/d/files/extra.txt"
+ninja_ok "adding a file to d's source"
+assert_ran "$B" build.ninja '*pkgs/d--*' '*activate*'
+[ -e "$B/env/active/share/d/extra.txt" ] || fail "the active d has no extra.txt"
+edit
+rm "$R/d/files/extra.txt"
+ninja_ok "removing that file"
+ran_only "removing that file" build.ninja '*activate*'
+[ ! -e "$B/env/active/share/d/extra.txt" ] || fail "the active d still has extra.txt"
+assert_no_work "$B"
+
+# 7. pkggen run by hand with nothing changed: the next ninja has no work
+pkggen -R "$R" -B "$B" c d >/dev/null
 assert_no_work "$B"

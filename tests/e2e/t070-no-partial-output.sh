@@ -18,16 +18,14 @@ mkpkg "$R" b 1.0 a
 mkpkg "$R" c 1.0
 
 # state: checksum and mtime of build.ninja and everything pkggen wrote, but
-# for .pkggen/regen.d: Ninja reads that depfile into its deps log and deletes
-# it (deps = gcc), so every pkggen run hands it over anew; and for pkggen's
-# own cache of file hashes (.pkggen/hashes), which no step reads and which
-# learns, on a later run, the files it did not trust while they had only
-# just changed
+# for pkggen's own cache of file hashes (.pkggen/hashes), which no step reads
+# and which learns, on a later run, the files it did not trust while they had
+# only just changed
 state() {
 	(cd "$B" && find build.ninja .pkggen -type f ! -path '.pkggen/done/*' \
-		! -name '*.stamp' ! -name regen.d ! -name hashes -exec stat -c '%n %.9Y' {} + | sort &&
+		! -name '*.stamp' ! -name hashes -exec stat -c '%n %.9Y' {} + | sort &&
 		find build.ninja .pkggen -type f ! -path '.pkggen/done/*' ! -name '*.stamp' \
-			! -name regen.d ! -name hashes -exec sha256sum {} + | sort)
+			! -name hashes -exec sha256sum {} + | sort)
 }
 
 pkggen -R "$R" -B "$B" b c >/dev/null
