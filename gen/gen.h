@@ -234,6 +234,8 @@ struct pkg {
 	const char *id;	/* NAME--VERSION--HASH12 */
 	const char *hash;	/* full sha256 of the id's canonical JSON */
 	const char *ninja_archive;	/* its archive as a Ninja path (ninja.c) */
+	const char **patch_hashes;	/* sha256 of each patch (id.c) */
+	int level;	/* 1 + its dependencies' highest level (id.c) */
 	struct pkg **deps;	/* runtime dependencies */
 	struct pkg **bdeps;	/* build_depends */
 	size_t ndeps, nbdeps, depcap, bdepcap;

@@ -240,22 +240,16 @@ idlist(struct pkg **v, size_t n)
  * the variant, the contents of path sources and patches, the dependencies'
  * hashes, the platform and the store.
  */
+
+/* on the main thread: hash what is left to hash, note what build.ninja's
+ * regeneration watches; the patches' hashes go to p->patch_hashes */
 static void
-compute(struct gen *g, struct pkg *p)
+prepare(struct gen *g, struct pkg *p)
 {
 	const struct recipe *r = p->r;
-	json_t *o, *srcs, *patches;
-	const char **phex = arena_alloc(&g->a, (r->npatches + 1) * sizeof(*phex));
-	const char *key, *c;
-	char hex[SHA256_HEX], sig[SHA256_HEX];
-	struct hasher h;
+	char hex[SHA256_HEX];
 	size_t i, j;
 
-#define PUT(str) hasher_update(&h, (str), strlen(str) + 1)
-	hasher_init(&h, HASH_SHA256);
-	PUT("pkgtool-id-1");
-	PUT(r->text_sha ? r->text_sha : "");
-	PUT(r->variant ? r->variant : "");
 	for (i = 0; i < r->nsources; i++) {
 		struct source *s = &r->sources[i];
 
@@ -268,12 +262,12 @@ compute(struct gen *g, struct pkg *p)
 			source_hash(&sh, s);
 			cache_apply(g, &g->hashes, &log);
 		}
-		PUT(s->content ? s->content : "");
 		for (j = 0; j < s->nfiles; j++)
 			gen_regen_input(g, s->files[j]);
 		for (j = 0; j < s->ndirs; j++)
 			gen_regen_input(g, s->dirs[j]);
 	}
+	p->patch_hashes = arena_alloc(&g->a, (r->npatches + 1) * sizeof(*p->patch_hashes));
 	for (i = 0; i < r->npatches; i++) {
 		if (hash_file(r->patches[i], HASH_SHA256, hex) < 0) {
 			struct mark m = {r->file, 0, 0};
@@ -281,9 +275,42 @@ compute(struct gen *g, struct pkg *p)
 			hex[0] = '\0';
 		}
 		gen_regen_input(g, r->patches[i]);
-		phex[i] = arena_strdup(&g->a, hex);
-		PUT(phex[i]);
+		p->patch_hashes[i] = arena_strdup(&g->a, hex);
 	}
+}
+
+struct idctx {
+	struct gen *g;
+	struct pkg **v;	/* the packages of one level */
+	struct arena a[POOL_MAX];
+	struct cache_log log[POOL_MAX];
+};
+
+/* on any thread, once the dependencies' ids are known: p's id */
+static void
+compute(void *ctx, size_t k, unsigned t)
+{
+	struct idctx *ic = ctx;
+	struct gen *g = ic->g;
+	struct pkg *p = ic->v[k];
+	struct arena *a = &ic->a[t];
+	const struct recipe *r = p->r;
+	json_t *o, *srcs, *patches;
+	const char *key, *c;
+	char hex[SHA256_HEX], sig[SHA256_HEX];
+	struct hasher h;
+	size_t i;
+
+#define PUT(str) hasher_update(&h, (str), strlen(str) + 1)
+	hasher_init(&h, HASH_SHA256);
+	PUT("pkgtool-id-1");
+	PUT(r->text_sha ? r->text_sha : "");
+	PUT(r->variant ? r->variant : "");
+	for (i = 0; i < r->nsources; i++)
+		if (r->sources[i].type == SRC_PATH)
+			PUT(r->sources[i].content ? r->sources[i].content : "");
+	for (i = 0; i < r->npatches; i++)
+		PUT(p->patch_hashes[i]);
 	for (i = 0; i < p->ndeps; i++)
 		PUT(p->deps[i]->hash);
 	PUT("|");
@@ -294,12 +321,12 @@ compute(struct gen *g, struct pkg *p)
 #undef PUT
 	hasher_final(&h, sig);
 
-	key = arena_printf(&g->a, "%s#%s", r->file, r->variant ? r->variant : "");
+	key = arena_printf(a, "%s#%s", r->file, r->variant ? r->variant : "");
 	c = cache_get(&g->hashes, key);
 	if (c && strlen(c) == 2 + 64 + 1 + 64 && !strncmp(c, "i ", 2) && !strncmp(c + 2, sig, 64) &&
 	    r->text_sha) {
 		p->hash = c + 2 + 64 + 1;
-		p->id = arena_printf(&g->a, "%s--%s--%.12s", r->name, r->version, p->hash);
+		p->id = arena_printf(a, "%s--%s--%.12s", r->name, r->version, p->hash);
 		return;
 	}
 
@@ -331,7 +358,7 @@ compute(struct gen *g, struct pkg *p)
 		json_array_append_new(srcs, so);
 	}
 	for (i = 0; i < r->npatches; i++)
-		json_array_append_new(patches, json_string(phex[i]));
+		json_array_append_new(patches, json_string(p->patch_hashes[i]));
 	json_object_set_new(o, "format", json_string("pkgtool-id-1"));
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "version", json_string(r->version));
@@ -347,18 +374,61 @@ compute(struct gen *g, struct pkg *p)
 	json_object_set_new(o, "store", json_string(g->store));
 	cjson_sha256(o, hex);
 	json_decref(o);
-	p->hash = arena_strdup(&g->a, hex);
-	p->id = arena_printf(&g->a, "%s--%s--%.12s", r->name, r->version, hex);
+	p->hash = arena_strdup(a, hex);
+	p->id = arena_printf(a, "%s--%s--%.12s", r->name, r->version, hex);
+	/* g->d is not written while ids are computed */
 	if (r->text_sha && !g->d.errors)
-		cache_put(g, &g->hashes, key, arena_printf(&g->a, "i %s %s", sig, hex));
+		cache_log_put(&ic->log[t], a, key, arena_printf(a, "i %s %s", sig, hex));
 }
 
 void
 id_compute(struct gen *g)
 {
-	size_t i;
+	struct idctx ic = {g, NULL, {ARENA_INIT}, {{0}}};
+	struct pkg **bylevel;
+	size_t i, j, nlevels = 0, *count, *at;
+	unsigned t;
 
-	/* g->order has dependencies first, so their ids are known */
+	/* a package's level is one more than its dependencies' highest, so each
+	 * level needs only the ids of those before it and is done in parallel */
+	for (i = 0; i < g->norder; i++) {
+		struct pkg *p = g->order[i];
+
+		prepare(g, p);
+		p->level = 0;
+		for (j = 0; j < p->ndeps + p->nbdeps; j++) {
+			struct pkg *q = j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps];
+
+			if (q->level + 1 > p->level)
+				p->level = q->level + 1;
+		}
+		if ((size_t)p->level + 1 > nlevels)
+			nlevels = (size_t)p->level + 1;
+	}
+	if (g->d.errors)
+		return;
+	count = xcalloc(nlevels + 1, sizeof(*count));
+	at = xcalloc(nlevels + 1, sizeof(*at));
 	for (i = 0; i < g->norder; i++)
-		compute(g, g->order[i]);
+		count[g->order[i]->level + 1]++;
+	for (i = 1; i <= nlevels; i++)
+		count[i] += count[i - 1];
+	bylevel = xcalloc(g->norder + 1, sizeof(*bylevel));
+	memcpy(at, count, (nlevels + 1) * sizeof(*at));
+	for (i = 0; i < g->norder; i++)
+		bylevel[at[g->order[i]->level]++] = g->order[i];
+	for (i = 0; i < nlevels; i++) {
+		size_t n = count[i + 1] - count[i];
+
+		ic.v = bylevel + count[i];
+		/* a few packages are not worth starting threads for */
+		pool_run(n, n < 16 ? 1 : g->threads, compute, &ic);
+	}
+	for (t = 0; t < POOL_MAX; t++) {
+		arena_adopt(&g->a, &ic.a[t]);
+		cache_apply(g, &g->hashes, &ic.log[t]);
+	}
+	free(bylevel);
+	free(count);
+	free(at);
 }
