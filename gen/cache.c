@@ -75,8 +75,16 @@ cache_apply(struct gen *g, struct cache *c, struct cache_log *l)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < l->n; i += 2)
-		cache_put(g, c, l->kv[i], l->kv[i + 1]);
+	(void)g;
+	/* the strings stay where they are: the log's arena lives as long as g */
+	for (i = 0; i + 1 < l->n; i += 2) {
+		const char *old = map_get(&c->m, l->kv[i]);
+
+		if (old && !strcmp(old, l->kv[i + 1]))
+			continue;
+		map_put(&c->m, l->kv[i], (void *)l->kv[i + 1]);
+		c->dirty = 1;
+	}
 	l->n = 0;
 }
 

@@ -250,6 +250,9 @@ struct pkg {
 
 struct pipeline;
 
+/* pool.c: the most threads pkggen uses */
+#define POOL_MAX 8
+
 /* cache.c: key -> value files that save work on re-runs (strings in the arena) */
 struct cache {
 	struct map m;
@@ -281,6 +284,7 @@ struct gen {
 	struct cache hashes;	/* path source files: "SHA256 INO SIZE MTIME" */
 	struct cache written;	/* manifests: "SHA256 SIZE" */
 	unsigned threads;	/* for pkggen's own work */
+	struct arena ta[POOL_MAX];	/* one for each of those threads, freed with g->a */
 	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
 };
 
@@ -294,7 +298,7 @@ struct cache_log {
 	const char **kv;	/* key, value, key, value, ... */
 	size_t n, cap;
 };
-/* log key = val, copied into a */
+/* log key = val, copied into a, which must live as long as the cache */
 void cache_log_put(struct cache_log *l, struct arena *a, const char *key, const char *val);
 /* put every logged update into c; the log is left empty */
 void cache_apply(struct gen *g, struct cache *c, struct cache_log *l);
@@ -383,7 +387,6 @@ int prefetch_take(struct gen *g, const char *dir, struct recipe **r);
 void prefetch_release(struct gen *g);
 
 /* pool.c */
-#define POOL_MAX 8
 /* call fn(ctx, i, t) for every i in 0..n-1, on up to nthreads threads (this
  * one included); t, below nthreads, tells which thread runs it. Returns when
  * all are done. */

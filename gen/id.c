@@ -282,7 +282,6 @@ prepare(struct gen *g, struct pkg *p)
 struct idctx {
 	struct gen *g;
 	struct pkg **v;	/* the packages of one level */
-	struct arena a[POOL_MAX];
 	struct cache_log log[POOL_MAX];
 };
 
@@ -293,7 +292,7 @@ compute(void *ctx, size_t k, unsigned t)
 	struct idctx *ic = ctx;
 	struct gen *g = ic->g;
 	struct pkg *p = ic->v[k];
-	struct arena *a = &ic->a[t];
+	struct arena *a = &g->ta[t];
 	const struct recipe *r = p->r;
 	json_t *o, *srcs, *patches;
 	const char *key, *c;
@@ -384,7 +383,7 @@ compute(void *ctx, size_t k, unsigned t)
 void
 id_compute(struct gen *g)
 {
-	struct idctx ic = {g, NULL, {ARENA_INIT}, {{0}}};
+	struct idctx ic = {g, NULL, {{0}}};
 	struct pkg **bylevel;
 	size_t i, j, nlevels = 0, *count, *at;
 	unsigned t;
@@ -424,10 +423,8 @@ id_compute(struct gen *g)
 		/* a few packages are not worth starting threads for */
 		pool_run(n, n < 16 ? 1 : g->threads, compute, &ic);
 	}
-	for (t = 0; t < POOL_MAX; t++) {
-		arena_adopt(&g->a, &ic.a[t]);
+	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->hashes, &ic.log[t]);
-	}
 	free(bylevel);
 	free(count);
 	free(at);

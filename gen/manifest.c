@@ -225,7 +225,6 @@ inputs_sig(struct gen *g, const struct pkg *p, char hex[SHA256_HEX])
 struct writing {
 	struct gen *g;
 	int dirfd;	/* BUILDDIR/.pkggen */
-	struct arena a[POOL_MAX];
 	struct cache_log log[POOL_MAX];
 	atomic_int failed;
 };
@@ -270,7 +269,7 @@ write_pkg(void *ctx, size_t i, unsigned t)
 
 	inputs_sig(g, p, sig);
 	if (!unchanged(g, w->dirfd, rel, sig) &&
-	    write_signed(g, &w->a[t], &w->log[t], rel, sig, pkg_manifest(g, &w->a[t], p)) < 0)
+	    write_signed(g, &g->ta[t], &w->log[t], rel, sig, pkg_manifest(g, &g->ta[t], p)) < 0)
 		w->failed = 1;
 	free(rel);
 }
@@ -325,7 +324,7 @@ int
 manifest_write_all(struct gen *g)
 {
 	json_t *fetches = json_object();
-	struct writing w = {g, -1, {ARENA_INIT}, {{0}}, 0};
+	struct writing w = {g, -1, {{0}}, 0};
 	const char *key;
 	json_t *v;
 	size_t i, j;
@@ -389,10 +388,8 @@ manifest_write_all(struct gen *g)
 	}
 	/* the packages' manifests, which are most of the work, on every thread */
 	pool_run(g->norder, g->threads, write_pkg, &w);
-	for (t = 0; t < POOL_MAX; t++) {
-		arena_adopt(&g->a, &w.a[t]);
+	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->written, &w.log[t]);
-	}
 	ret |= w.failed;
 	json_object_foreach(fetches, key, v)
 		ret |= write_json(g, arena_printf(&g->a, "fetch/%s.json", key), json_incref(v));

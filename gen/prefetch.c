@@ -27,8 +27,7 @@ struct ahead {
 struct round {
 	struct gen *g;
 	struct ahead **v;
-	struct arena a[POOL_MAX];	/* one per thread */
-	struct cache_log log[POOL_MAX];	/* updates to g->hashes */
+	struct cache_log log[POOL_MAX];	/* updates to g->hashes, one per thread */
 };
 
 static void
@@ -38,13 +37,15 @@ load_one(void *ctx, size_t i, unsigned t)
 	struct ahead *ah = rd->v[i];
 	size_t j;
 
-	ah->r = recipe_load(&rd->a[t], &ah->d, ah->dir, ah->repo, NULL);
+	struct arena *a = &rd->g->ta[t];
+
+	ah->r = recipe_load(a, &ah->d, ah->dir, ah->repo, NULL);
 	if (!ah->r || ah->r->broken)
 		return;
 	for (j = 0; j < ah->r->nsources; j++) {
 		struct source *s = &ah->r->sources[j];
 		struct diag quiet = DIAG_INIT;
-		struct srchash h = {&rd->a[t], &quiet, &rd->g->hashes, &rd->log[t]};
+		struct srchash h = {a, &quiet, &rd->g->hashes, &rd->log[t]};
 
 		if (s->type != SRC_PATH)
 			continue;
@@ -102,7 +103,7 @@ want(struct gen *g, struct ahead ***next, size_t *n, size_t *cap, const char *te
 void
 prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 {
-	struct round rd = {g, NULL, {ARENA_INIT}, {{0}}};
+	struct round rd = {g, NULL, {{0}}};
 	struct ahead **next = NULL;
 	size_t n = 0, cap = 0, i, j;
 	unsigned t;
@@ -127,10 +128,8 @@ prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 				want(g, &next, &n, &cap, r->build_depends[j].dep.name);
 		}
 	}
-	for (t = 0; t < POOL_MAX; t++) {
-		arena_adopt(&g->a, &rd.a[t]);
+	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->hashes, &rd.log[t]);
-	}
 }
 
 int

@@ -68,14 +68,14 @@ chunk_free(struct arena_chunk *c)
 #endif
 }
 
-void *
-arena_alloc(struct arena *a, size_t n)
+/* n bytes aligned to align (a power of two, at most max_align_t's) */
+static void *
+alloc(struct arena *a, size_t n, size_t align)
 {
-	size_t align = sizeof(max_align_t);
+	size_t at = (a->used + align - 1) & ~(align - 1);
 	void *p;
 
-	n = (n + align - 1) / align * align;
-	if (!a->head || a->cap - a->used < n) {
+	if (!a->head || at > a->cap || a->cap - at < n) {
 		size_t size = a->head ? 2 * a->head->size : CHUNK_MIN;
 		struct arena_chunk *c;
 
@@ -86,18 +86,25 @@ arena_alloc(struct arena *a, size_t n)
 		c = chunk_new(size);
 		c->next = a->head;
 		a->head = c;
-		a->used = 0;
+		a->used = at = 0;
 		a->cap = size - sizeof(*c);
 	}
-	p = (char *)a->head->data + a->used;
-	a->used += n;
+	p = (char *)a->head->data + at;
+	a->used = at + n;
 	return p;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return alloc(a, n ? n : 1, sizeof(max_align_t));
 }
 
 char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	/* strings need no alignment */
+	char *p = alloc(a, n + 1, 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
@@ -126,7 +133,7 @@ arena_printf(struct arena *a, const char *fmt, ...)
 		fatal("arena_printf: bad format");
 	if ((size_t)n < sizeof(tmp))
 		return arena_strndup(a, tmp, (size_t)n);
-	p = arena_alloc(a, (size_t)n + 1);
+	p = alloc(a, (size_t)n + 1, 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -159,25 +166,4 @@ arena_free(struct arena *a)
 	}
 	a->head = NULL;
 	a->used = a->cap = 0;
-}
-
-void
-arena_adopt(struct arena *dst, struct arena *src)
-{
-	struct arena_chunk *last;
-
-	if (!src->head)
-		return;
-	if (!dst->head) {
-		*dst = *src;
-	} else {
-		/* src's chunks go behind dst's current one, which stays the one
-		 * allocations come from */
-		for (last = src->head; last->next; last = last->next)
-			;
-		last->next = dst->head->next;
-		dst->head->next = src->head;
-	}
-	src->head = NULL;
-	src->used = src->cap = 0;
 }

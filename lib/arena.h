@@ -21,8 +21,6 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* grow an array of pointers kept in the arena (old storage is abandoned) */
 void arena_append(struct arena *a, void ***arr, size_t *len, size_t *cap, void *item);
-/* move src's memory into dst (it then lives until arena_free(dst)); src is left empty */
-void arena_adopt(struct arena *dst, struct arena *src);
 void arena_free(struct arena *a);
 
 #endif
