@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest: the per-step JSON files under BUILDDIR/.pkggen (doc/manifests.md) */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -229,27 +230,37 @@ struct writing {
 	atomic_int failed;
 };
 
-/* 1 when .pkggen/written says rel was written from inputs hashed as sig
- * ("SIG SIZE") and the file (under dirfd, .pkggen) still has that size */
-static int
-unchanged(struct gen *g, int dirfd, const char *rel, const char *sig)
+enum state {
+	UNCHANGED,	/* .pkggen/written says rel was made from inputs hashed as sig
+			 * ("SIG SIZE") and the file still has that size */
+	MISSING,	/* there is no such file */
+	UNKNOWN,	/* it has to be made and compared */
+};
+
+/* what is known of the manifest rel (under dirfd, .pkggen) */
+static enum state
+state(struct gen *g, int dirfd, const char *rel, const char *sig)
 {
 	const char *c = cache_get(&g->written, rel);
 	size_t n = strlen(sig);
 	struct stat st;
 
-	return c && !strncmp(c, sig, n) && c[n] == ' ' && fstatat(dirfd, rel, &st, 0) == 0 &&
-	    S_ISREG(st.st_mode) && (size_t)st.st_size == strtoull(c + n + 1, NULL, 10);
+	if (fstatat(dirfd, rel, &st, 0) < 0)
+		return errno == ENOENT ? MISSING : UNKNOWN;
+	return c && !strncmp(c, sig, n) && c[n] == ' ' && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == strtoull(c + n + 1, NULL, 10) ? UNCHANGED : UNKNOWN;
 }
 
-/* write m as rel (write-if-changed) and log its record "SIG SIZE"; 0 or -1 */
+/* write m as rel (write-if-changed, unless it is missing) and log its record
+ * "SIG SIZE"; 0 or -1 */
 static int
 write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
-    const char *sig, json_t *m)
+    const char *sig, enum state st, json_t *m)
 {
 	char *s = cjson_pretty(m), *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
 	size_t len = strlen(s);
-	int r = fs_write_if_changed_flags(path, s, len, 0);
+	int r = st == MISSING ? fs_write_atomic_flags(path, s, len, 0) :
+	    fs_write_if_changed_flags(path, s, len, 0);
 
 	if (r >= 0)
 		cache_log_put(log, a, rel, arena_printf(a, "%s %zu", sig, len));
@@ -266,10 +277,12 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	struct gen *g = w->g;
 	const struct pkg *p = g->order[i];
 	char *rel = xasprintf("pkg/%s.json", p->id), sig[SHA256_HEX];
+	enum state st;
 
 	inputs_sig(g, p, sig);
-	if (!unchanged(g, w->dirfd, rel, sig) &&
-	    write_signed(g, &g->ta[t], &w->log[t], rel, sig, pkg_manifest(g, &g->ta[t], p)) < 0)
+	st = state(g, w->dirfd, rel, sig);
+	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, sig, st,
+	    pkg_manifest(g, &g->ta[t], p)) < 0)
 		w->failed = 1;
 	free(rel);
 }
@@ -280,6 +293,7 @@ write_activate(struct gen *g, int dirfd)
 {
 	struct cache_log log = {0};
 	json_t *act, *pkgs;
+	enum state st;
 	struct hasher h;
 	char sig[SHA256_HEX];
 	size_t i;
@@ -297,7 +311,8 @@ write_activate(struct gen *g, int dirfd)
 		hasher_update(&h, p->id, strlen(p->id) + 1);
 	}
 	hasher_final(&h, sig);
-	if (unchanged(g, dirfd, "activate.json", sig))
+	st = state(g, dirfd, "activate.json", sig);
+	if (st == UNCHANGED)
 		return 0;
 
 	act = json_object();
@@ -315,7 +330,7 @@ write_activate(struct gen *g, int dirfd)
 	json_object_set_new(act, "store", json_string(g->store));
 	json_object_set_new(act, "builddir", json_string(g->builddir));
 	json_object_set_new(act, "packages", pkgs);
-	r = write_signed(g, &g->a, &log, "activate.json", sig, act);
+	r = write_signed(g, &g->a, &log, "activate.json", sig, st, act);
 	cache_apply(g, &g->written, &log);
 	return r;
 }
