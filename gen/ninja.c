@@ -39,7 +39,7 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	struct map fetched = {0};
 	char *out;
 	size_t i, j;
-	int ret;
+	int ret, pass;
 
 	(void)pkggen;
 	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
@@ -53,22 +53,19 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	ninja_escape_path(&b, rulesdir);
 	buf_puts(&b, "/pkgtool.ninja\n\n");
 
-	/* build.ninja re-runs pkggen when anything it read changes. Each input
-	 * is also the output of a phony edge with no inputs, which Ninja counts
-	 * as changed when the file is gone, rather than stopping with "missing
-	 * and no known rule to make it" (a package removed from a repository) */
-	buf_puts(&b, "build build.ninja: regen |");
-	for (i = 0; i < g->nregen; i++) {
-		buf_puts(&b, " $\n    ");
-		ninja_escape_path(&b, g->regen[i]);
+	/* build.ninja re-runs pkggen when anything it read changes. The inputs
+	 * are also the outputs of one phony edge with no inputs, which Ninja
+	 * counts as changed when one of them is gone, rather than stopping with
+	 * "missing and no known rule to make it" (a package removed from a
+	 * repository) */
+	for (pass = 0; pass < 2; pass++) {
+		buf_puts(&b, pass ? "build" : "build build.ninja: regen |");
+		for (i = 0; i < g->nregen; i++) {
+			buf_puts(&b, " $\n    ");
+			ninja_escape_path(&b, g->regen[i]);
+		}
+		buf_puts(&b, pass ? ": phony\n\n" : "\n");
 	}
-	buf_puts(&b, "\n");
-	for (i = 0; i < g->nregen; i++) {
-		buf_puts(&b, "build ");
-		ninja_escape_path(&b, g->regen[i]);
-		buf_puts(&b, ": phony\n");
-	}
-	buf_puts(&b, "\n");
 
 	for (i = 0; i < g->norder; i++) {
 		struct pkg *p = g->order[i];
