@@ -35,9 +35,8 @@ load_one(void *ctx, size_t i, unsigned t)
 {
 	struct round *rd = ctx;
 	struct ahead *ah = rd->v[i];
-	size_t j;
-
 	struct arena *a = &rd->g->ta[t];
+	size_t j;
 
 	ah->r = recipe_load(a, &ah->d, ah->dir, ah->repo, NULL);
 	if (!ah->r || ah->r->broken)
