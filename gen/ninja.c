@@ -87,23 +87,16 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 		buf_puts(&b, "build ");
 		buf_puts(&b, archive(g, p));
 		buf_printf(&b, ": build .pkggen/pkg/%s.json |", p->id);
+		/* fetched sources; path sources and patches are inputs of build.ninja
+		 * only, since a change to their content changes the id (a new edge)
+		 * and a touch that leaves it alone needs no build */
 		for (j = 0; j < r->nsources; j++) {
 			const struct source *s = &r->sources[j];
-			size_t k;
 
 			if (s->type != SRC_PATH) {
 				buf_puts(&b, " $\n    ");
 				ninja_path(&b, g, manifest_source_file(g, &g->a, s));
-				continue;
 			}
-			for (k = 0; k < s->nfiles; k++) {
-				buf_puts(&b, " $\n    ");
-				ninja_path(&b, g, s->files[k]);
-			}
-		}
-		for (j = 0; j < r->npatches; j++) {
-			buf_puts(&b, " $\n    ");
-			ninja_path(&b, g, r->patches[j]);
 		}
 		for (j = 0; j < p->ndeps + p->nbdeps; j++) {
 			buf_puts(&b, " $\n    ");
