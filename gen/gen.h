@@ -337,9 +337,12 @@ int source_hash(struct srchash *h, struct source *s);
 void ninja_escape_path(struct buf *b, const char *path);
 /* append s escaped for a Ninja variable value ($ only; newlines are an error) */
 void ninja_escape_value(struct buf *b, const char *s);
-/* write BUILDDIR/build.ninja (atomic); argv: the regeneration command line */
-int ninja_write(struct gen *g, const char *pkggen, const char *pkgtool,
-    const char *rulesdir, const char *regen_cmd);
+/* build.ninja's text into b; regen_cmd: the regeneration command line. It
+ * may run while manifests are written on other threads. */
+void ninja_text(struct gen *g, struct buf *b, const char *pkgtool, const char *rulesdir,
+    const char *regen_cmd);
+/* write b as BUILDDIR/build.ninja (atomic, or only touched when the same) */
+int ninja_save(struct gen *g, const struct buf *b);
 
 /* append path as Ninja sees it: relative to the build dir when inside it */
 void ninja_path(struct buf *b, struct gen *g, const char *p);
@@ -368,8 +371,9 @@ void pipeline_release(struct gen *g);
 int pipeline_list_params(struct gen *g, const char *spec, int json);
 
 /* manifest.c */
-/* write every step manifest under BUILDDIR/.pkggen (write-if-changed); 0 or -1 */
-int manifest_write_all(struct gen *g);
+/* write every step manifest under BUILDDIR/.pkggen (write-if-changed),
+ * running beside(arg), when not NULL, on this thread meanwhile; 0 or -1 */
+int manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg);
 /* borrowed: the fetch key of a source (sha256 hex, or git-COMMIT), NULL for path */
 const char *manifest_fetch_key(struct gen *g, const struct source *s);
 /* string in a: where a fetched source is stored */
@@ -388,9 +392,13 @@ void prefetch_release(struct gen *g);
 
 /* pool.c */
 /* call fn(ctx, i, t) for every i in 0..n-1, on up to nthreads threads (this
- * one included); t, below nthreads, tells which thread runs it. Returns when
- * all are done. */
+ * one included, at most POOL_MAX - 1); t, below nthreads, tells which thread
+ * runs it. Returns when all are done. */
 void pool_run(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t), void *ctx);
+/* pool_run on nthreads new threads while this one runs beside(arg), then
+ * helps them; t goes up to nthreads */
+void pool_run_beside(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t),
+    void *ctx, void (*beside)(void *arg), void *arg);
 
 /* graph.c */
 /* print the package graph as Graphviz dot on stdout */

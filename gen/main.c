@@ -69,6 +69,21 @@ datadir(const char *self, const char *sub)
 	return abs;
 }
 
+/* what build.ninja's text is made from, beside the manifests' writing */
+struct ninja_job {
+	struct gen *g;
+	const char *pkgtool, *rules, *regen_cmd;
+	struct buf b;
+};
+
+static void
+text(void *arg)
+{
+	struct ninja_job *nj = arg;
+
+	ninja_text(nj->g, &nj->b, nj->pkgtool, nj->rules, nj->regen_cmd);
+}
+
 /* with PKGTOOL_TIMING=1, say on stderr how long each phase took */
 static void
 phase(const char *what)
@@ -125,6 +140,7 @@ main(int argc, char **argv)
 	const char *list_params = NULL;
 	char *self, *rules, *builtin, *pkgtool;
 	struct buf cmd = BUF_INIT;
+	struct ninja_job nj = {NULL, NULL, NULL, NULL, BUF_INIT};
 	long jobs = 0, cpus;
 
 	phase(NULL);
@@ -169,7 +185,7 @@ main(int argc, char **argv)
 		g.jobs = 1;
 	if (getenv("PKGGEN_THREADS") && *getenv("PKGGEN_THREADS"))
 		cpus = strtol(getenv("PKGGEN_THREADS"), NULL, 10);
-	g.threads = cpus < 1 ? 1 : cpus > POOL_MAX ? POOL_MAX : (unsigned)cpus;
+	g.threads = cpus < 1 ? 1 : cpus > POOL_MAX - 1 ? POOL_MAX - 1 : (unsigned)cpus;
 	g.builddir = fs_abspath_arena(&g.a, builddir);
 	g.store = store && *store ? fs_abspath_arena(&g.a, store) :
 	    arena_printf(&g.a, "%s/store", g.builddir);
@@ -302,14 +318,18 @@ main(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g) < 0 ||
+	/* build.ninja's text is made while other threads write the manifests */
+	nj.g = &g;
+	nj.pkgtool = pkgtool;
+	nj.rules = rules;
+	nj.regen_cmd = cmd.s;
+	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g, text, &nj) < 0 ||
 	    pipeline_write(&g) < 0) {
 		ret = 1;
 		goto out;
 	}
 	phase("manifests");
-	if (ninja_write(&g, NULL, pkgtool, rules, cmd.s) < 0 ||
-	    cache_save(&g.hashes) < 0 || cache_save(&g.written) < 0) {
+	if (ninja_save(&g, &nj.b) < 0 || cache_save(&g.hashes) < 0 || cache_save(&g.written) < 0) {
 		ret = 1;
 		goto out;
 	}
@@ -318,6 +338,7 @@ main(int argc, char **argv)
 out:
 	pipeline_release(&g);
 	prefetch_release(&g);
+	buf_release(&nj.b);
 	buf_release(&cmd);
 	free(rflag);
 	free(self);

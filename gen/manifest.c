@@ -336,7 +336,7 @@ write_activate(struct gen *g, int dirfd)
 }
 
 int
-manifest_write_all(struct gen *g)
+manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 {
 	json_t *fetches = json_object();
 	struct writing w = {g, -1, {{0}}, 0};
@@ -402,7 +402,7 @@ manifest_write_all(struct gen *g)
 		}
 	}
 	/* the packages' manifests, which are most of the work, on every thread */
-	pool_run(g->norder, g->threads, write_pkg, &w);
+	pool_run_beside(g->norder, g->threads, write_pkg, &w, beside, arg);
 	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->written, &w.log[t]);
 	ret |= w.failed;

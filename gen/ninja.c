@@ -33,17 +33,15 @@ archive(struct gen *g, struct pkg *p)
 	return p->ninja_archive;
 }
 
-int
-ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *rulesdir,
+void
+ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rulesdir,
     const char *regen_cmd)
 {
 	struct buf b = BUF_INIT, q = BUF_INIT;
 	struct map fetched = {0};
-	char *out;
 	size_t i, j;
-	int ret, pass;
+	int pass;
 
-	(void)pkggen;
 	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
 	    "ninja_required_version = 1.10\n\n");
 	buf_shquote(&q, pkgtool);
@@ -145,15 +143,21 @@ ninja_write(struct gen *g, const char *pkggen, const char *pkgtool, const char *
 	if (g->pl)
 		pipeline_ninja(g, &b);
 
+	buf_release(&q);
+	*bp = b;
+}
+
+int
+ninja_save(struct gen *g, const struct buf *b)
+{
+	char *out = xasprintf("%s/build.ninja", g->builddir);
+	int ret;
+
 	/* its mtime must move past its inputs' so that Ninja takes it as new;
 	 * when the bytes are the same that is all it needs */
-	out = xasprintf("%s/build.ninja", g->builddir);
-	ret = fs_write_if_changed_flags(out, b.s, b.len, 0);
+	ret = fs_write_if_changed_flags(out, b->s, b->len, 0);
 	if (ret == 0 && utimensat(AT_FDCWD, out, NULL, 0) < 0)
 		ret = fail("touch %s:", out);
-	ret = ret < 0 ? -1 : 0;
 	free(out);
-	buf_release(&b);
-	buf_release(&q);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }

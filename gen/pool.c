@@ -31,29 +31,47 @@ work(void *arg)
 }
 
 void
-pool_run(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t), void *ctx)
+pool_run_beside(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t),
+    void *ctx, void (*beside)(void *arg), void *arg)
 {
 	struct pool p = {fn, ctx, n, 0};
 	struct worker w[POOL_MAX];
 	pthread_t tid[POOL_MAX];
-	unsigned t, started = 0;
+	unsigned t, started = 0, last;
 
-	if (nthreads > POOL_MAX)
-		nthreads = POOL_MAX;
+	if (!n) {
+		if (beside)
+			beside(arg);
+		return;
+	}
+	if (nthreads > POOL_MAX - 1)
+		nthreads = POOL_MAX - 1;
 	if (nthreads > n)
 		nthreads = (unsigned)n;
-	/* this thread is worker 0 */
-	for (t = 1; t < nthreads; t++) {
+	if (!nthreads)
+		nthreads = 1;
+	/* this thread is worker 0: with something to do beside, the others are
+	 * workers 1 to nthreads, and it joins them when done with it */
+	last = beside ? nthreads : nthreads - 1;
+	for (t = 1; t <= last; t++) {
 		w[t].p = &p;
 		w[t].t = t;
 		if (pthread_create(&tid[t], NULL, work, &w[t]) != 0)
 			break;
 		started = t;
 	}
+	if (beside)
+		beside(arg);
 	w[0].p = &p;
 	w[0].t = 0;
 	work(&w[0]);
 	for (t = 1; t <= started; t++)
 		if (pthread_join(tid[t], NULL) != 0)
 			fatal("pthread_join failed");
+}
+
+void
+pool_run(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t), void *ctx)
+{
+	pool_run_beside(n, nthreads, fn, ctx, NULL, NULL);
 }
