@@ -9,13 +9,33 @@
 #include "gen.h"
 #include "util.h"
 
+/*
+ * A path inside the build directory is written relative to it; a path under
+ * a repository as ${repoN}/REST, with repoN set once at the top. The recipes,
+ * sources and directories that build.ninja's regeneration watches are listed
+ * twice each, and the repository's directory is most of their length: text
+ * that Ninja would otherwise read again on every run.
+ */
 void
 ninja_path(struct buf *b, struct gen *g, const char *p)
 {
-	size_t n = strlen(g->builddir);
+	size_t n = strlen(g->builddir), i, best = 0, len, which = 0;
 
-	if (!strncmp(p, g->builddir, n) && p[n] == '/')
-		p += n + 1;
+	if (!strncmp(p, g->builddir, n) && p[n] == '/') {
+		ninja_escape_path(b, p + n + 1);
+		return;
+	}
+	for (i = 0; i < g->repos.len; i++) {
+		len = strlen(g->repos.v[i].dir);
+		if (len > best && !strncmp(p, g->repos.v[i].dir, len) && (p[len] == '/' || !p[len])) {
+			best = len;
+			which = i;
+		}
+	}
+	if (best) {
+		buf_printf(b, "${repo%zu}", which);
+		p += best;
+	}
 	ninja_escape_path(b, p);
 }
 
@@ -49,6 +69,10 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 	ninja_escape_value(&b, q.s);
 	buf_puts(&b, "\nregen_cmd = ");
 	ninja_escape_value(&b, regen_cmd);
+	for (i = 0; i < g->repos.len; i++) {
+		buf_printf(&b, "\nrepo%zu = ", i);
+		ninja_escape_value(&b, g->repos.v[i].dir);
+	}
 	buf_puts(&b, "\ninclude ");
 	ninja_escape_path(&b, rulesdir);
 	buf_puts(&b, "/pkgtool.ninja\n\n");
@@ -62,7 +86,7 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 		buf_puts(&b, pass ? "build" : "build build.ninja: regen |");
 		for (i = 0; i < g->nregen; i++) {
 			buf_puts(&b, " $\n    ");
-			ninja_escape_path(&b, g->regen[i]);
+			ninja_path(&b, g, g->regen[i]);
 		}
 		buf_puts(&b, pass ? ": phony\n\n" : "\n");
 	}
