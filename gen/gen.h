@@ -55,6 +55,8 @@ struct map {
 };
 void *map_get(const struct map *m, const char *key);
 void map_put(struct map *m, const char *key, void *val);
+/* room for n more keys without growing */
+void map_reserve(struct map *m, size_t n);
 void map_release(struct map *m);
 
 /* recipe.c */

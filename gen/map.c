@@ -36,23 +36,40 @@ put(struct map *m, const char *key, void *val)
 	m->len++;
 }
 
+/* make the table at least cap slots (a power of two) */
+static void
+resize(struct map *m, size_t cap)
+{
+	struct map n = {0};
+	size_t i;
+
+	n.cap = cap;
+	n.keys = xcalloc(n.cap, sizeof(*n.keys));
+	n.vals = xcalloc(n.cap, sizeof(*n.vals));
+	for (i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			put(&n, m->keys[i], m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+}
+
+void
+map_reserve(struct map *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (cap < 2 * (m->len + n))
+		cap *= 2;
+	if (cap > m->cap)
+		resize(m, cap);
+}
+
 void
 map_put(struct map *m, const char *key, void *val)
 {
-	if ((m->len + 1) * 2 > m->cap) {
-		struct map n = {0};
-		size_t i;
-
-		n.cap = m->cap ? m->cap * 2 : 64;
-		n.keys = xcalloc(n.cap, sizeof(*n.keys));
-		n.vals = xcalloc(n.cap, sizeof(*n.vals));
-		for (i = 0; i < m->cap; i++)
-			if (m->keys[i])
-				put(&n, m->keys[i], m->vals[i]);
-		free(m->keys);
-		free(m->vals);
-		*m = n;
-	}
+	if ((m->len + 1) * 2 > m->cap)
+		resize(m, m->cap ? m->cap * 2 : 64);
 	put(m, key, val);
 }
 

@@ -7,6 +7,7 @@
 
 #include "fs.h"
 #include "gen.h"
+#include "sha256.h"
 #include "util.h"
 
 /*
@@ -62,6 +63,8 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 	size_t i, j;
 	int pass;
 
+	/* about what it will take, at once: see buf_grow_large */
+	buf_grow_large(&b, 160 * g->nregen + 800 * g->norder + 4096);
 	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
 	    "ninja_required_version = 1.10\n\n");
 	buf_shquote(&q, pkgtool);
@@ -174,14 +177,23 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 int
 ninja_save(struct gen *g, const struct buf *b)
 {
-	char *out = xasprintf("%s/build.ninja", g->builddir);
-	int ret;
+	char *out = xasprintf("%s/build.ninja", g->builddir), hex[SHA256_HEX], *sig;
+	const char *c = cache_get(&g->written, "build.ninja");
+	struct stat st;
+	int ret = 0;
 
 	/* its mtime must move past its inputs' so that Ninja takes it as new;
-	 * when the bytes are the same that is all it needs */
-	ret = fs_write_if_changed_flags(out, b->s, b->len, 0);
-	if (ret == 0 && utimensat(AT_FDCWD, out, NULL, 0) < 0)
-		ret = fail("touch %s:", out);
+	 * when the bytes are the same (as .pkggen/written records them: a hash
+	 * costs less than reading several megabytes back) that is all it needs */
+	sha256_hex(b->s, b->len, hex);
+	sig = xasprintf("%s %zu", hex, b->len);
+	if (c && !strcmp(c, sig) && stat(out, &st) == 0 && (size_t)st.st_size == b->len) {
+		if (utimensat(AT_FDCWD, out, NULL, 0) < 0)
+			ret = fail("touch %s:", out);
+	} else if ((ret = fs_write_atomic_flags(out, b->s, b->len, 0)) == 0) {
+		cache_put(g, &g->written, "build.ninja", sig);
+	}
+	free(sig);
 	free(out);
 	return ret < 0 ? -1 : 0;
 }

@@ -81,8 +81,12 @@ alloc(struct arena *a, size_t n, size_t align)
 
 		if (size > CHUNK_MAX)
 			size = CHUNK_MAX;
+		/* a large block gets huge pages of its own (a page fault costs
+		 * far more than the memory) */
 		if (n > size - sizeof(*c))
-			size = (sizeof(*c) + n + 4095) & ~(size_t)4095;
+			size = n >= CHUNK_MAX / 8 ?
+			    (sizeof(*c) + n + CHUNK_MAX - 1) & ~(size_t)(CHUNK_MAX - 1) :
+			    (sizeof(*c) + n + 4095) & ~(size_t)4095;
 		c = chunk_new(size);
 		c->next = a->head;
 		a->head = c;
