@@ -288,6 +288,7 @@ struct gen {
 	unsigned threads;	/* for pkggen's own work */
 	struct arena ta[POOL_MAX];	/* one for each of those threads, freed with g->a */
 	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
+	const char **repo_vars;	/* "${repoN}" for each repository (ninja.c) */
 };
 
 void cache_load(struct gen *g, struct cache *c, const char *path);

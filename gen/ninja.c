@@ -34,7 +34,12 @@ ninja_path(struct buf *b, struct gen *g, const char *p)
 		}
 	}
 	if (best) {
-		buf_printf(b, "${repo%zu}", which);
+		if (!g->repo_vars) {
+			g->repo_vars = arena_alloc(&g->a, g->repos.len * sizeof(*g->repo_vars));
+			for (i = 0; i < g->repos.len; i++)
+				g->repo_vars[i] = arena_printf(&g->a, "${repo%zu}", i);
+		}
+		buf_puts(b, g->repo_vars[which]);
 		p += best;
 	}
 	ninja_escape_path(b, p);
