@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* id: package ids, NAME--VERSION--HASH12 over everything that affects the build (SPEC §2) */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +49,7 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 		hex[64] = '\0';
 		return 0;
 	}
-	if (hash_file(path, HASH_SHA256, hex) < 0)
+	if (hash_file_sized(path, HASH_SHA256, (size_t)st->st_size, hex) < 0)
 		return -1;
 	if (!racy(st))
 		cache_log_put(h->log, h->a, path, arena_printf(h->a, "%s %s", hex, sig));
@@ -68,9 +69,10 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 	const char *c = cache_get(h->cache, key), **names = NULL;
 	size_t len = 0, cap = 0, siglen;
 	struct buf b = BUF_INIT;
-	DIR *d;
-	struct dirent *e;
-	int cacheable = 1;
+	_Alignas(struct dirent64) char ents[16384];
+	struct dirent64 *e;
+	ssize_t got, off;
+	int cacheable = 1, fd;
 
 	snprintf(sig, sizeof(sig), "d %llu %lld.%09ld ", (unsigned long long)st->st_ino,
 	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
@@ -89,19 +91,27 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 		*n = len;
 		return names ? names : arena_alloc(h->a, sizeof(*names));
 	}
-	d = opendir(path);
-	if (!d) {
+	/* getdents64 rather than opendir, which stats what it opened */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		free(key);
 		return NULL;
 	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (strpbrk(e->d_name, "\t\n"))
-			cacheable = 0;
-		arena_append(h->a, (void ***)&names, &len, &cap, arena_strdup(h->a, e->d_name));
+	while ((got = getdents64(fd, ents, sizeof(ents))) > 0) {
+		for (off = 0; off < got; off += e->d_reclen) {
+			e = (struct dirent64 *)(ents + off);
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			if (strpbrk(e->d_name, "\t\n"))
+				cacheable = 0;
+			arena_append(h->a, (void ***)&names, &len, &cap, arena_strdup(h->a, e->d_name));
+		}
 	}
-	closedir(d);
+	close(fd);
+	if (got < 0) {
+		free(key);
+		return NULL;
+	}
 	if (len)
 		qsort(names, len, sizeof(*names), cmpstr);
 	if (cacheable && !racy(st)) {

@@ -226,6 +226,7 @@ inputs_sig(struct gen *g, const struct pkg *p, char hex[SHA256_HEX])
 struct writing {
 	struct gen *g;
 	int dirfd;	/* BUILDDIR/.pkggen */
+	int fresh;	/* .pkggen/pkg is new */
 	struct cache_log log[POOL_MAX];
 	atomic_int failed;
 };
@@ -280,7 +281,7 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	enum state st;
 
 	inputs_sig(g, p, sig);
-	st = state(g, w->dirfd, rel, sig);
+	st = w->fresh ? MISSING : state(g, w->dirfd, rel, sig);
 	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, sig, st,
 	    pkg_manifest(g, &g->ta[t], p)) < 0)
 		w->failed = 1;
@@ -339,7 +340,7 @@ int
 manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 {
 	json_t *fetches = json_object();
-	struct writing w = {g, -1, {{0}}, 0};
+	struct writing w = {g, -1, 0, {{0}}, 0};
 	const char *key;
 	json_t *v;
 	size_t i, j;
@@ -351,6 +352,8 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 	ret |= fs_mkdirs(dir, 0755);
 	free(dir);
 	dir = xasprintf("%s/.pkggen/pkg", g->builddir);
+	/* a new directory holds no manifest to look at first */
+	w.fresh = access(dir, F_OK) < 0 && errno == ENOENT;
 	ret |= fs_mkdirs(dir, 0755);
 	free(dir);
 	if (ret)

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +69,38 @@ fs_write_atomic(const char *path, const void *data, size_t len)
 	return fs_write_atomic_flags(path, data, len, FS_SYNC);
 }
 
+/* getpid(), asked of the kernel once per process (a temp file's name needs
+ * it for every file written) */
+static atomic_int pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void
+forget_pid(void)
+{
+	pid = 0;
+}
+
+static void
+watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, forget_pid);
+}
+
+static pid_t
+mypid(void)
+{
+	pid_t p;
+
+	pthread_once(&pid_once, watch_forks);
+	if (!(p = pid))
+		pid = p = getpid();
+	return p;
+}
+
 int
 fs_write_atomic_flags(const char *path, const void *data, size_t len, int flags)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)mypid());
 	int fd, ret = -1;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

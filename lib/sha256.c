@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,11 +79,14 @@ sha256_hex(const void *data, size_t len, char hex[SHA256_HEX])
 	hasher_final(&h, hex);
 }
 
-int
-hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX])
+/* hash path's content; with size known (a regular file's, from stat), a
+ * read that returns less than asked for past it is the end */
+static int
+hash_fd(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX])
 {
 	char tmp[65536];
 	struct hasher h;
+	size_t total = 0;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -103,10 +107,25 @@ hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX])
 		if (n == 0)
 			break;
 		hasher_update(&h, tmp, (size_t)n);
+		total += (size_t)n;
+		if (size != SIZE_MAX && total >= size && (size_t)n < sizeof(tmp))
+			break;
 	}
 	close(fd);
 	hasher_final(&h, hex);
 	return 0;
+}
+
+int
+hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX])
+{
+	return hash_fd(path, algo, SIZE_MAX, hex);
+}
+
+int
+hash_file_sized(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX])
+{
+	return hash_fd(path, algo, size, hex);
 }
 
 int
