@@ -57,6 +57,7 @@ static const struct {
 	{"archive_write_new", offsetof(struct la, write_new)},
 	{"archive_write_open_fd", offsetof(struct la, write_open_fd)},
 	{"archive_write_open_filename", offsetof(struct la, write_open_filename)},
+	{"archive_write_set_filter_option", offsetof(struct la, write_set_filter_option)},
 	{"archive_write_set_format_pax_restricted", offsetof(struct la, write_set_format_pax_restricted)},
 };
 
