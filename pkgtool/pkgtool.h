@@ -42,6 +42,9 @@ int build_run(json_t *m);
  * that one build or package of ID holds; returns the fd (close it to unlock),
  * or -1 after a message */
 int build_lock(const char *store, const char *id);
+/* set OpenSSL up for a process that hashes but never uses TLS (no
+ * openssl.cnf, no cleanup at exit); call before the first hash */
+void build_crypto_init(void);
 /* cmd_package.c: package BUILDDIR/work/ID/dest into the store */
 int cmd_package(int argc, char **argv);
 /* write the deterministic archive of manifest m from BUILDDIR/work/ID/dest;
