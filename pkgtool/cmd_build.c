@@ -552,7 +552,7 @@ cmd_build(int argc, char **argv)
 	const char *archive, *keep;
 	json_t *m;
 	char *done = NULL;
-	int c, lock = -1, gc = -1, ret = -1;
+	int c, lock = -1, gc = -1, whole = 0, ret = -1;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -594,11 +594,16 @@ cmd_build(int argc, char **argv)
 			ret = 0;
 		goto out;
 	}
-	if (build_run(m) < 0 || package_run(m) < 0)
+	keep = getenv("PKGTOOL_KEEP_WORK");
+	if (build_run(m) < 0 || package_run(m, &whole) < 0)
+		goto out;
+	/* the packed tree is what unpacking the archive gives: it becomes
+	 * STORE/ID now rather than being deleted and unpacked again by the
+	 * first step that needs it */
+	if (whole && !(keep && !strcmp(keep, "1")) && store_publish(b.store, b.id, b.root) < 0)
 		goto out;
 	if (fs_mkparent(done) < 0 || fs_write_atomic_flags(done, "", 0, 0) < 0)
 		goto out;
-	keep = getenv("PKGTOOL_KEEP_WORK");
 	if (!(keep && !strcmp(keep, "1")) && fs_rmtree(b.work) < 0)
 		goto out;
 	ret = 0;

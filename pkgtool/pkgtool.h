@@ -48,8 +48,11 @@ void build_crypto_init(void);
 /* cmd_package.c: package BUILDDIR/work/ID/dest into the store */
 int cmd_package(int argc, char **argv);
 /* write the deterministic archive of manifest m from BUILDDIR/work/ID/dest;
- * replaces m's "archive" only when the bytes differ. 1 replaced, 0 unchanged, -1 error */
-int package_run(json_t *m);
+ * replaces m's "archive" only when the bytes differ. 1 replaced, 0 unchanged, -1 error.
+ * The tree is left as unpacking the archive gives it (modes, times); with
+ * publishable, *publishable is 1 when it can become STORE/ID (no hard links,
+ * no file of another owner) */
+int package_run(json_t *m, int *publishable);
 
 /* archive.c */
 /* pack directory root (its content, not itself) into a deterministic tarball
@@ -101,6 +104,11 @@ struct store_req {
 /* store_extract for n packages at once (duplicates allowed): one syncfs per
  * batch instead of one per package. 0 or -1 after a message */
 int store_extract_all(const char *store, const struct store_req *reqs, size_t n);
+/* move dir, a package tree identical to what its archive unpacks to, into
+ * place as STORE/ID (under the lock store_extract takes) unless STORE/ID
+ * exists. 1 moved, 0 left (STORE/ID exists, or dir is on another file
+ * system), -1 after a message */
+int store_publish(const char *store, const char *id, const char *dir);
 /* create STORE/{sources/sha256,sources/sha1,sources/git,pkgs,tmp,locks,gcroots}; 0 or -1 */
 int store_init(const char *store);
 /* 0 when id can name a directory of the store (one path component, no
