@@ -2,6 +2,7 @@
 /* cmd_build: build one package from its manifest (.pkggen/pkg/ID.json), then package it */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,10 +473,7 @@ build_run(json_t *m)
 	struct build b;
 	struct env e = {NULL, 0, 0};
 	const char *script;
-	static const char *const sub[] = {"src", "dest", "home", "tmp"};
 	const char *argv[] = {"/bin/sh", "-e", "-c", NULL, NULL};
-	char *d;
-	size_t i;
 	int ret = -1, st;
 
 	if (build_init(&b, m) < 0)
@@ -485,19 +483,14 @@ build_run(json_t *m)
 		script = "";
 	if (closure(&b) < 0)
 		goto out;
-	if (fs_rmtree(b.work) < 0)
+	if (work_make(b.builddir, b.work, b.root) < 0 || fs_mkparent(b.log) < 0)
 		goto out;
-	for (i = 0; i < LEN(sub); i++) {
-		d = xasprintf("%s/%s", b.work, sub[i]);
-		st = fs_mkdirs(d, 0755);
-		free(d);
-		if (st < 0)
-			goto out;
+	/* an empty log; the script's output is appended */
+	if ((st = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		fail("create %s:", b.log);
+		goto out;
 	}
-	if (fs_mkdirs(b.root, 0755) < 0 || fs_mkparent(b.log) < 0)
-		goto out;
-	if (fs_write_atomic_flags(b.log, "", 0, 0) < 0)
-		goto out;
+	close(st);
 	if (layout(&b) < 0)
 		goto out;
 	make_env(&b, &e);
@@ -514,6 +507,21 @@ out:
 	env_release(&e);
 	build_release(&b);
 	return ret;
+}
+
+/* create the empty file path, and its directory; 0 or -1 */
+static int
+mark(const char *path)
+{
+	int fd;
+
+	if (fs_mkparent(path) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("create %s:", path);
+	close(fd);
+	return 0;
 }
 
 void
@@ -552,7 +560,7 @@ cmd_build(int argc, char **argv)
 	const char *archive, *keep;
 	json_t *m;
 	char *done = NULL;
-	int c, lock = -1, gc = -1, whole = 0, ret = -1;
+	int c, lock = -1, gc = -1, known, whole = 0, ret = -1;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -578,7 +586,8 @@ cmd_build(int argc, char **argv)
 	if ((lock = build_lock(b.store, b.id)) < 0 || (gc = store_lock(b.store, LOCK_SH)) < 0)
 		goto out;
 	done = xasprintf("%s/.pkggen/done/%s", b.builddir, b.id);
-	if (!fs_exists(done)) {
+	known = fs_exists(done);
+	if (!known) {
 		/* gc keeps what a build directory's manifests name, also before it
 		 * has ever activated: register it the first time it meets this id */
 		char *env = xasprintf("%s/env", b.builddir);
@@ -588,9 +597,9 @@ cmd_build(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	if (fs_exists(archive) && !fs_exists(done)) {
+	if (!known && fs_exists(archive)) {
 		/* built elsewhere (or by an earlier us): adopt it, touch nothing */
-		if (fs_mkparent(done) == 0 && fs_write_atomic_flags(done, "", 0, 0) == 0)
+		if (mark(done) == 0)
 			ret = 0;
 		goto out;
 	}
@@ -602,9 +611,9 @@ cmd_build(int argc, char **argv)
 	 * first step that needs it */
 	if (whole && !(keep && !strcmp(keep, "1")) && store_publish(b.store, b.id, b.root) < 0)
 		goto out;
-	if (fs_mkparent(done) < 0 || fs_write_atomic_flags(done, "", 0, 0) < 0)
+	if (!known && mark(done) < 0)
 		goto out;
-	if (!(keep && !strcmp(keep, "1")) && fs_rmtree(b.work) < 0)
+	if (!(keep && !strcmp(keep, "1")) && work_done(b.builddir, b.work, b.store) < 0)
 		goto out;
 	ret = 0;
 out:

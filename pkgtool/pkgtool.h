@@ -45,6 +45,15 @@ int build_lock(const char *store, const char *id);
 /* set OpenSSL up for a process that hashes but never uses TLS (no
  * openssl.cnf, no cleanup at exit); call before the first hash */
 void build_crypto_init(void);
+/* work.c: BUILDDIR/work/ID, a build's scratch tree */
+/* make work (BUILDDIR/work/ID) with src, home, tmp and dest, and root (the
+ * STORE/ID under dest), from a spare tree when there is one; removes what an
+ * earlier build left there first. 0 or -1 after a message */
+int work_make(const char *builddir, const char *work, const char *root);
+/* after a successful build: empty work down to its directories (dest keeps
+ * the path of store) and leave it as a spare for the next build; when that
+ * fails, remove it. 0 or -1 after a message */
+int work_done(const char *builddir, const char *work, const char *store);
 /* cmd_package.c: package BUILDDIR/work/ID/dest into the store */
 int cmd_package(int argc, char **argv);
 /* write the deterministic archive of manifest m from BUILDDIR/work/ID/dest;
