@@ -43,7 +43,8 @@ int build_run(json_t *m);
  * or -1 after a message */
 int build_lock(const char *store, const char *id);
 /* set OpenSSL up for a process that hashes but never uses TLS (no
- * openssl.cnf, no cleanup at exit); call before the first hash */
+ * openssl.cnf, no legacy cipher and digest tables, no cleanup at exit);
+ * call before the first hash */
 void build_crypto_init(void);
 /* work.c: BUILDDIR/work/ID, a build's scratch tree */
 /* make work (BUILDDIR/work/ID) with src, home, tmp and dest, and root (the
