@@ -129,18 +129,20 @@ subst_prefix(const char *s, const char *prefix)
 	return buf_detach(&b);
 }
 
-/* append dir to list (':' separated) when it exists */
-static void
+/* append prefix/sub to list (':' separated) when it exists; 1 when it does */
+static int
 add_dir(struct buf *list, const char *prefix, const char *sub)
 {
 	char *d = xasprintf("%s/%s", prefix, sub);
+	int there = fs_isdir(d);
 
-	if (fs_isdir(d)) {
+	if (there) {
 		if (list->len)
 			buf_putc(list, ':');
 		buf_puts(list, d);
 	}
 	free(d);
+	return there;
 }
 
 /* the clean environment of the build script (and of patch) */
@@ -183,23 +185,25 @@ make_env(struct build *b, struct env *e)
 
 	json_array_foreach(closure, i, c) {
 		const char *id = cjson_str(c, "id");
-		char *prefix, *l;
+		char *prefix;
+		int has_lib, has_lib64;
 
 		if (!id)
 			continue;
 		prefix = xasprintf("%s/%s", b->store, id);
 		add_dir(&path, prefix, "bin");
 		add_dir(&cpath, prefix, "include");
-		add_dir(&lib, prefix, "lib");
-		add_dir(&lib, prefix, "lib64");
-		add_dir(&pc, prefix, "lib/pkgconfig");
-		add_dir(&pc, prefix, "lib64/pkgconfig");
+		/* a missing lib/ has no lib/pkgconfig/ to look for */
+		has_lib = add_dir(&lib, prefix, "lib");
+		has_lib64 = add_dir(&lib, prefix, "lib64");
+		if (has_lib)
+			add_dir(&pc, prefix, "lib/pkgconfig");
+		if (has_lib64)
+			add_dir(&pc, prefix, "lib64/pkgconfig");
 		add_dir(&pc, prefix, "share/pkgconfig");
 		/* Spack-style: binaries find their store dependencies by themselves */
-		l = xasprintf("%s/lib", prefix);
-		if (fs_isdir(l))
-			buf_printf(&ldflags, "%s-Wl,-rpath,%s", ldflags.len ? " " : "", l);
-		free(l);
+		if (has_lib)
+			buf_printf(&ldflags, "%s-Wl,-rpath,%s/lib", ldflags.len ? " " : "", prefix);
 		free(prefix);
 	}
 	if (path.len)
@@ -544,10 +548,11 @@ build_lock(const char *store, const char *id)
 	char *path;
 	int fd;
 
-	if (store_init(store) < 0)
-		return -1;
 	path = xasprintf("%s/locks/%s.lock", store, id);
 	fd = fs_lock(path, LOCK_EX);
+	/* the store's directories are made once, by the first step */
+	if (fd < 0 && errno == ENOENT && store_init(store) == 0)
+		fd = fs_lock(path, LOCK_EX);
 	if (fd < 0)
 		fail("lock %s:", path);
 	free(path);

@@ -38,9 +38,9 @@ int cmd_build(int argc, char **argv);
 /* run the build of manifest m (a loaded .pkggen/pkg/ID.json) into
  * BUILDDIR/work/ID/dest; 0 or -1 after printing the log tail */
 int build_run(json_t *m);
-/* create the store's directories and take the exclusive lock STORE/locks/ID.lock
- * that one build or package of ID holds; returns the fd (close it to unlock),
- * or -1 after a message */
+/* take the exclusive lock STORE/locks/ID.lock that one build or package of ID
+ * holds (making the store's directories first in a new store); returns the
+ * fd (close it to unlock), or -1 after a message */
 int build_lock(const char *store, const char *id);
 /* set OpenSSL up for a process that hashes but never uses TLS (no
  * openssl.cnf, no legacy cipher and digest tables, no cleanup at exit);
