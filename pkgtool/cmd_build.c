@@ -2,6 +2,7 @@
 /* cmd_build: build one package from its manifest (.pkggen/pkg/ID.json), then package it */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "cjson.h"
@@ -126,18 +129,20 @@ subst_prefix(const char *s, const char *prefix)
 	return buf_detach(&b);
 }
 
-/* append dir to list (':' separated) when it exists */
-static void
+/* append prefix/sub to list (':' separated) when it exists; 1 when it does */
+static int
 add_dir(struct buf *list, const char *prefix, const char *sub)
 {
 	char *d = xasprintf("%s/%s", prefix, sub);
+	int there = fs_isdir(d);
 
-	if (fs_isdir(d)) {
+	if (there) {
 		if (list->len)
 			buf_putc(list, ':');
 		buf_puts(list, d);
 	}
 	free(d);
+	return there;
 }
 
 /* the clean environment of the build script (and of patch) */
@@ -180,23 +185,25 @@ make_env(struct build *b, struct env *e)
 
 	json_array_foreach(closure, i, c) {
 		const char *id = cjson_str(c, "id");
-		char *prefix, *l;
+		char *prefix;
+		int has_lib, has_lib64;
 
 		if (!id)
 			continue;
 		prefix = xasprintf("%s/%s", b->store, id);
 		add_dir(&path, prefix, "bin");
 		add_dir(&cpath, prefix, "include");
-		add_dir(&lib, prefix, "lib");
-		add_dir(&lib, prefix, "lib64");
-		add_dir(&pc, prefix, "lib/pkgconfig");
-		add_dir(&pc, prefix, "lib64/pkgconfig");
+		/* a missing lib/ has no lib/pkgconfig/ to look for */
+		has_lib = add_dir(&lib, prefix, "lib");
+		has_lib64 = add_dir(&lib, prefix, "lib64");
+		if (has_lib)
+			add_dir(&pc, prefix, "lib/pkgconfig");
+		if (has_lib64)
+			add_dir(&pc, prefix, "lib64/pkgconfig");
 		add_dir(&pc, prefix, "share/pkgconfig");
 		/* Spack-style: binaries find their store dependencies by themselves */
-		l = xasprintf("%s/lib", prefix);
-		if (fs_isdir(l))
-			buf_printf(&ldflags, "%s-Wl,-rpath,%s", ldflags.len ? " " : "", l);
-		free(l);
+		if (has_lib)
+			buf_printf(&ldflags, "%s-Wl,-rpath,%s/lib", ldflags.len ? " " : "", prefix);
 		free(prefix);
 	}
 	if (path.len)
@@ -470,10 +477,7 @@ build_run(json_t *m)
 	struct build b;
 	struct env e = {NULL, 0, 0};
 	const char *script;
-	static const char *const sub[] = {"src", "dest", "home", "tmp"};
 	const char *argv[] = {"/bin/sh", "-e", "-c", NULL, NULL};
-	char *d;
-	size_t i;
 	int ret = -1, st;
 
 	if (build_init(&b, m) < 0)
@@ -483,19 +487,14 @@ build_run(json_t *m)
 		script = "";
 	if (closure(&b) < 0)
 		goto out;
-	if (fs_rmtree(b.work) < 0)
+	if (work_make(b.builddir, b.work, b.root) < 0 || fs_mkparent(b.log) < 0)
 		goto out;
-	for (i = 0; i < LEN(sub); i++) {
-		d = xasprintf("%s/%s", b.work, sub[i]);
-		st = fs_mkdirs(d, 0755);
-		free(d);
-		if (st < 0)
-			goto out;
+	/* an empty log; the script's output is appended */
+	if ((st = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		fail("create %s:", b.log);
+		goto out;
 	}
-	if (fs_mkdirs(b.root, 0755) < 0 || fs_mkparent(b.log) < 0)
-		goto out;
-	if (fs_write_atomic_flags(b.log, "", 0, 0) < 0)
-		goto out;
+	close(st);
 	if (layout(&b) < 0)
 		goto out;
 	make_env(&b, &e);
@@ -514,16 +513,46 @@ out:
 	return ret;
 }
 
+/* create the empty file path, and its directory; 0 or -1 */
+static int
+mark(const char *path)
+{
+	int fd;
+
+	if (fs_mkparent(path) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("create %s:", path);
+	close(fd);
+	return 0;
+}
+
+void
+build_crypto_init(void)
+{
+	/*
+	 * build and package hash files and never talk TLS: no need to parse
+	 * the system's openssl.cnf on the first hash (about 2 million
+	 * instructions), to enter every legacy cipher and digest name in the
+	 * tables the first fetch copies its names from (2.8 million more: the
+	 * provider's own names find SHA-256), nor to free it all at exit
+	 */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+	    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 int
 build_lock(const char *store, const char *id)
 {
 	char *path;
 	int fd;
 
-	if (store_init(store) < 0)
-		return -1;
 	path = xasprintf("%s/locks/%s.lock", store, id);
 	fd = fs_lock(path, LOCK_EX);
+	/* the store's directories are made once, by the first step */
+	if (fd < 0 && errno == ENOENT && store_init(store) == 0)
+		fd = fs_lock(path, LOCK_EX);
 	if (fd < 0)
 		fail("lock %s:", path);
 	free(path);
@@ -541,7 +570,7 @@ cmd_build(int argc, char **argv)
 	const char *archive, *keep;
 	json_t *m;
 	char *done = NULL;
-	int c, lock = -1, gc = -1, ret = -1;
+	int c, lock = -1, gc = -1, known, whole = 0, ret = -1;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -555,6 +584,7 @@ cmd_build(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	build_crypto_init();
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
 	if (build_init(&b, m) < 0 || !(archive = manifest_str(m, "archive"))) {
@@ -566,7 +596,8 @@ cmd_build(int argc, char **argv)
 	if ((lock = build_lock(b.store, b.id)) < 0 || (gc = store_lock(b.store, LOCK_SH)) < 0)
 		goto out;
 	done = xasprintf("%s/.pkggen/done/%s", b.builddir, b.id);
-	if (!fs_exists(done)) {
+	known = fs_exists(done);
+	if (!known) {
 		/* gc keeps what a build directory's manifests name, also before it
 		 * has ever activated: register it the first time it meets this id */
 		char *env = xasprintf("%s/env", b.builddir);
@@ -576,18 +607,23 @@ cmd_build(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	if (fs_exists(archive) && !fs_exists(done)) {
+	if (!known && fs_exists(archive)) {
 		/* built elsewhere (or by an earlier us): adopt it, touch nothing */
-		if (fs_mkparent(done) == 0 && fs_write_atomic_flags(done, "", 0, 0) == 0)
+		if (mark(done) == 0)
 			ret = 0;
 		goto out;
 	}
-	if (build_run(m) < 0 || package_run(m) < 0)
-		goto out;
-	if (fs_mkparent(done) < 0 || fs_write_atomic_flags(done, "", 0, 0) < 0)
-		goto out;
 	keep = getenv("PKGTOOL_KEEP_WORK");
-	if (!(keep && !strcmp(keep, "1")) && fs_rmtree(b.work) < 0)
+	if (build_run(m) < 0 || package_run(m, &whole) < 0)
+		goto out;
+	/* the packed tree is what unpacking the archive gives: it becomes
+	 * STORE/ID now rather than being deleted and unpacked again by the
+	 * first step that needs it */
+	if (whole && !(keep && !strcmp(keep, "1")) && store_publish(b.store, b.id, b.root) < 0)
+		goto out;
+	if (!known && mark(done) < 0)
+		goto out;
+	if (!(keep && !strcmp(keep, "1")) && work_done(b.builddir, b.work, b.store) < 0)
 		goto out;
 	ret = 0;
 out:

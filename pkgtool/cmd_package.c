@@ -84,7 +84,28 @@ relink(const char *rel, const char *target, const char *prefix, const char *root
 struct walk {
 	const char *root, *prefix;
 	json_t *files, *links;
+	long long epoch;
+	int shared;	/* a file with another name, or someone else's */
 };
+
+/*
+ * Give an entry of the tree the mode and times that unpacking its archive
+ * gives it (archive_pack, archive_unpack), so that the tree itself can
+ * become STORE/ID (store_publish) instead of being deleted and unpacked
+ * again by the next step that needs it.
+ */
+static int
+settle(const char *path, const struct stat *st, long long epoch)
+{
+	struct timespec ts[2] = {{(time_t)epoch, 0}, {(time_t)epoch, 0}};
+	mode_t mode = S_ISDIR(st->st_mode) || (st->st_mode & 0111) ? 0755 : 0644;
+
+	if (!S_ISLNK(st->st_mode) && (st->st_mode & 07777) != mode && chmod(path, mode) < 0)
+		return fail("chmod %s:", path);
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return fail("set the times of %s:", path);
+	return 0;
+}
 
 static int
 walk(struct walk *w, const char *rel)
@@ -114,12 +135,23 @@ walk(struct walk *w, const char *rel)
 		if (lstat(full, &st) < 0) {
 			ret = fail("stat %s:", full);
 		} else if (S_ISDIR(st.st_mode)) {
-			ret = walk(w, r);
+			/* its mode before its content, its times after */
+			if ((st.st_mode & 07777) != 0755 && chmod(full, 0755) < 0)
+				ret = fail("chmod %s:", full);
+			st.st_mode = S_IFDIR | 0755;
+			if (ret == 0)
+				ret = walk(w, r);
+			if (ret == 0)
+				ret = settle(full, &st, w->epoch);
 		} else if (S_ISREG(st.st_mode)) {
 			if (hash_file(full, HASH_SHA256, hex) < 0)
 				ret = fail("read %s:", full);
 			else
 				json_object_set_new(w->files, r, json_string(hex));
+			if (st.st_nlink > 1 || st.st_uid != geteuid())
+				w->shared = 1;
+			if (ret == 0)
+				ret = settle(full, &st, w->epoch);
 		} else if (S_ISLNK(st.st_mode)) {
 			n = readlink(full, target, sizeof(target) - 1);
 			if (n < 0) {
@@ -140,6 +172,8 @@ walk(struct walk *w, const char *rel)
 				    fs_basename(w->prefix), r, target);
 			if (ret == 0)
 				json_object_set_new(w->links, r, json_string(target));
+			if (ret == 0)
+				ret = settle(full, &st, w->epoch);
 		} else {
 			ret = fail("%s: cannot package a device, fifo or socket", full);
 		}
@@ -173,15 +207,18 @@ or_default(json_t *v, json_t *dflt)
 }
 
 int
-package_run(json_t *m)
+package_run(json_t *m, int *publishable)
 {
 	const char *id, *store, *builddir, *archive;
 	json_t *info = NULL, *epoch;
 	char *prefix = NULL, *root = NULL, *pkginfo = NULL, *tmp = NULL;
 	struct walk w;
+	struct stat st;
 	long long when;
 	int ret = -1;
 
+	if (publishable)
+		*publishable = 0;
 	if (!(id = manifest_str(m, "id")) || !(store = manifest_str(m, "store")) ||
 	    !(builddir = manifest_str(m, "builddir")) || !(archive = manifest_str(m, "archive")))
 		return -1;
@@ -191,8 +228,13 @@ package_run(json_t *m)
 	when = json_is_integer(epoch) ? (long long)json_integer_value(epoch) : DEFAULT_EPOCH;
 	prefix = xasprintf("%s/%s", store, id);
 	root = xasprintf("%s/work/%s/dest%s", builddir, id, prefix);
-	if (!fs_isdir(root)) {
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fail("%s: not built (run pkgtool build first)", root);
+		goto out;
+	}
+	/* STORE/ID itself is 0755, whatever the umask */
+	if ((st.st_mode & 07777) != 0755 && chmod(root, 0755) < 0) {
+		fail("chmod %s:", root);
 		goto out;
 	}
 	info = json_object();
@@ -207,12 +249,15 @@ package_run(json_t *m)
 	w.prefix = prefix;
 	w.files = json_object();
 	w.links = json_object();
+	w.epoch = when;
+	w.shared = 0;
 	json_object_set_new(info, "files", w.files);
 	json_object_set_new(info, "links", w.links);
 	if (walk(&w, "") < 0)
 		goto out;
 	pkginfo = xasprintf("%s/pkginfo.json", root);
-	if (cjson_write(pkginfo, info, fs_durable() ? 0 : CJSON_NOSYNC) < 0)
+	if (cjson_write(pkginfo, info, fs_durable() ? 0 : CJSON_NOSYNC) < 0 ||
+	    lstat(pkginfo, &st) < 0 || settle(pkginfo, &st, when) < 0)
 		goto out;
 	/* same suffix as the archive: archive_pack picks the filter by it */
 	tmp = xasprintf("%s/tmp/%ld.%s", store, (long)getpid(), fs_basename(archive));
@@ -220,6 +265,8 @@ package_run(json_t *m)
 		goto out;
 	if (archive_pack(root, tmp, when) < 0)
 		goto out;
+	if (publishable)
+		*publishable = !w.shared;
 	if (fs_exists(archive) && same(tmp, archive)) {
 		/* identical bytes: keep the old file and its mtime (Ninja restat) */
 		unlink(tmp);
@@ -267,6 +314,7 @@ cmd_package(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	build_crypto_init();
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
 	if (!(id = manifest_str(m, "id")) || !(store = manifest_str(m, "store")) ||
@@ -279,7 +327,7 @@ cmd_package(int argc, char **argv)
 	root = xasprintf("%s/work/%s/dest%s/%s", builddir, id, store, id);
 	if (!fs_isdir(root) && build_run(m) < 0)
 		goto out;
-	ret = package_run(m) < 0 ? -1 : 0;
+	ret = package_run(m, NULL) < 0 ? -1 : 0;
 out:
 	if (gc >= 0)
 		close(gc);

@@ -57,6 +57,7 @@ static const struct {
 	{"archive_write_new", offsetof(struct la, write_new)},
 	{"archive_write_open_fd", offsetof(struct la, write_open_fd)},
 	{"archive_write_open_filename", offsetof(struct la, write_open_filename)},
+	{"archive_write_set_filter_option", offsetof(struct la, write_set_filter_option)},
 	{"archive_write_set_format_pax_restricted", offsetof(struct la, write_set_format_pax_restricted)},
 };
 
@@ -70,7 +71,10 @@ la_get(void)
 
 	if (loaded)
 		return &la;
-	dl = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+	/* lazily: libarchive and the libraries it pulls in (libxml2, ICU,
+	 * libstdc++...) have thousands of function references, and a package
+	 * step calls a few dozen of them; the table below is filled by dlsym */
+	dl = dlopen("libarchive.so.13", RTLD_LAZY | RTLD_LOCAL);
 	if (!dl)
 		fatal("cannot load libarchive.so.13 (%s); install the Debian package libarchive13",
 		    dlerror());

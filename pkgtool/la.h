@@ -58,6 +58,7 @@ struct la {
 	__typeof__(archive_write_new) *write_new;
 	__typeof__(archive_write_open_fd) *write_open_fd;
 	__typeof__(archive_write_open_filename) *write_open_filename;
+	__typeof__(archive_write_set_filter_option) *write_set_filter_option;
 	__typeof__(archive_write_set_format_pax_restricted) *write_set_format_pax_restricted;
 };
 
@@ -111,6 +112,7 @@ const struct la *la_get(void);
 #define archive_write_new (la_get()->write_new)
 #define archive_write_open_fd (la_get()->write_open_fd)
 #define archive_write_open_filename (la_get()->write_open_filename)
+#define archive_write_set_filter_option (la_get()->write_set_filter_option)
 #define archive_write_set_format_pax_restricted (la_get()->write_set_format_pax_restricted)
 #endif
 

@@ -38,15 +38,31 @@ int cmd_build(int argc, char **argv);
 /* run the build of manifest m (a loaded .pkggen/pkg/ID.json) into
  * BUILDDIR/work/ID/dest; 0 or -1 after printing the log tail */
 int build_run(json_t *m);
-/* create the store's directories and take the exclusive lock STORE/locks/ID.lock
- * that one build or package of ID holds; returns the fd (close it to unlock),
- * or -1 after a message */
+/* take the exclusive lock STORE/locks/ID.lock that one build or package of ID
+ * holds (making the store's directories first in a new store); returns the
+ * fd (close it to unlock), or -1 after a message */
 int build_lock(const char *store, const char *id);
+/* set OpenSSL up for a process that hashes but never uses TLS (no
+ * openssl.cnf, no legacy cipher and digest tables, no cleanup at exit);
+ * call before the first hash */
+void build_crypto_init(void);
+/* work.c: BUILDDIR/work/ID, a build's scratch tree */
+/* make work (BUILDDIR/work/ID) with src, home, tmp and dest, and root (the
+ * STORE/ID under dest), from a spare tree when there is one; removes what an
+ * earlier build left there first. 0 or -1 after a message */
+int work_make(const char *builddir, const char *work, const char *root);
+/* after a successful build: empty work down to its directories (dest keeps
+ * the path of store) and leave it as a spare for the next build; when that
+ * fails, remove it. 0 or -1 after a message */
+int work_done(const char *builddir, const char *work, const char *store);
 /* cmd_package.c: package BUILDDIR/work/ID/dest into the store */
 int cmd_package(int argc, char **argv);
 /* write the deterministic archive of manifest m from BUILDDIR/work/ID/dest;
- * replaces m's "archive" only when the bytes differ. 1 replaced, 0 unchanged, -1 error */
-int package_run(json_t *m);
+ * replaces m's "archive" only when the bytes differ. 1 replaced, 0 unchanged, -1 error.
+ * The tree is left as unpacking the archive gives it (modes, times); with
+ * publishable, *publishable is 1 when it can become STORE/ID (no hard links,
+ * no file of another owner) */
+int package_run(json_t *m, int *publishable);
 
 /* archive.c */
 /* pack directory root (its content, not itself) into a deterministic tarball
@@ -98,6 +114,11 @@ struct store_req {
 /* store_extract for n packages at once (duplicates allowed): one syncfs per
  * batch instead of one per package. 0 or -1 after a message */
 int store_extract_all(const char *store, const struct store_req *reqs, size_t n);
+/* move dir, a package tree identical to what its archive unpacks to, into
+ * place as STORE/ID (under the lock store_extract takes) unless STORE/ID
+ * exists. 1 moved, 0 left (STORE/ID exists, or dir is on another file
+ * system), -1 after a message */
+int store_publish(const char *store, const char *id, const char *dir);
 /* create STORE/{sources/sha256,sources/sha1,sources/git,pkgs,tmp,locks,gcroots}; 0 or -1 */
 int store_init(const char *store);
 /* 0 when id can name a directory of the store (one path component, no

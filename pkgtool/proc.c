@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,46 +55,22 @@ lookup(const char *argv0, char *const env[])
 	}
 }
 
-/* in the child: only async-signal-safe calls from here on */
-static void
-child(const char *exe, char *const argv[], char *const env[], const char *cwd, int logfd)
-{
-	int null;
-	static const char msg[] = "pkgtool: cannot run the command (chdir or exec failed)\n";
-	struct sigaction sa;
-
-	setpgid(0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	null = open("/dev/null", O_RDONLY);
-	if (null >= 0 && null != 0) {
-		dup2(null, 0);
-		close(null);
-	}
-	if (logfd >= 0) {
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		if (logfd > 2)
-			close(logfd);
-	}
-	if ((!cwd || chdir(cwd) == 0))
-		execve(exe, argv, env);
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(127);
-	_exit(127);
-}
-
+/*
+ * posix_spawn rather than fork: glibc starts the child with vfork semantics,
+ * so pkgtool's page tables are neither copied nor write-protected (a fork
+ * costs the parent a page fault on every page it writes afterwards), and an
+ * exec or chdir failure comes back as an error here instead of as exit 127.
+ */
 int
 proc_run(char *const argv[], char *const env[], const char *cwd, const char *logpath)
 {
 	struct sigaction sa, oldint, oldterm;
-	sigset_t block, old;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t block, old, dfl;
 	char *exe;
-	int logfd = -1, status = -1;
-	pid_t pid;
+	int logfd = -1, status = -1, e;
+	pid_t pid = -1;
 
 	exe = lookup(argv[0], env);
 	if (!exe)
@@ -105,6 +82,15 @@ proc_run(char *const argv[], char *const env[], const char *cwd, const char *log
 			return fail("open %s:", logpath);
 		}
 	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (logfd >= 0) {
+		/* dup2 clears the close-on-exec flag of the copies */
+		posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+		posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+	}
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
 	fflush(NULL);
 	/* hold SIGINT/SIGTERM until the forwarder knows the child */
 	sigemptyset(&block);
@@ -116,17 +102,26 @@ proc_run(char *const argv[], char *const env[], const char *cwd, const char *log
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &oldint);
 	sigaction(SIGTERM, &sa, &oldterm);
-	pid = fork();
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		child(exe, argv, env, cwd, logfd);
-	}
-	if (pid < 0) {
-		fail("fork:");
+	/* the child: its own process group, default dispositions, our old mask */
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setsigmask(&at, &old);
+	e = posix_spawn(&pid, exe, &fa, &at, argv, env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e != 0) {
+		errno = e;
+		fail("run %s%s%s:", exe, cwd ? " in " : "", cwd ? cwd : "");
+		pid = -1;
 		goto out;
 	}
-	/* both sides set the group, so neither can lose the race */
-	setpgid(pid, pid);
 	child_pgid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	while (waitpid(pid, &status, 0) < 0) {

@@ -23,7 +23,9 @@
  *
  *   STORE/ID/                   an extracted package (pkginfo.json at its root);
  *                               it is only ever made by one rename(2), so a
- *                               STORE/ID that exists is complete
+ *                               STORE/ID that exists is complete: of an
+ *                               unpacked archive, or of the tree pkgtool build
+ *                               just packed (store_publish)
  *   STORE/pkgs/ID.tar.zst       package archives (pkgtool package)
  *   STORE/sources/{sha256,sha1,git}/   verified sources (pkgtool fetch)
  *   STORE/tmp/                  work in progress; ID.XXXXXX is an extraction
@@ -423,6 +425,49 @@ store_extract(const char *store, const char *id, const char *archive)
 	struct store_req r = {id, archive};
 
 	return store_extract_all(store, &r, 1);
+}
+
+int
+store_publish(const char *store, const char *id, const char *dir)
+{
+	char *lockpath = xasprintf("%s/locks/%s.extract.lock", store, id);
+	char *dest = xasprintf("%s/%s", store, id);
+	int lock, fd, ret = 0;
+
+	/* the lock and the check of unpack_one: one of us makes STORE/ID */
+	lock = fs_lock(lockpath, LOCK_EX);
+	if (lock < 0) {
+		ret = fail("lock %s:", lockpath);
+		goto out;
+	}
+	if (fs_exists(dest))
+		goto out;
+	if (fs_durable()) {
+		/* the content first, then the rename that publishes it */
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || syncfs(fd) < 0) {
+			ret = fail("syncfs %s:", dir);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+	if (rename(dir, dest) < 0) {
+		/* another file system: the archive is unpacked when needed */
+		if (errno != EXDEV)
+			ret = fail("rename %s to %s:", dir, dest);
+		goto out;
+	}
+	if (fs_durable())
+		fs_sync_parent(dest);
+	ret = 1;
+out:
+	if (lock >= 0)
+		close(lock);
+	free(lockpath);
+	free(dest);
+	return ret;
 }
 
 int

@@ -113,12 +113,56 @@ sys.exit(1 if bad else 0)
 EOF
 done
 
+# the tree a build leaves as STORE/ID is what unpacking its archive gives:
+# the same entries, bytes, symlinks, modes and mtimes
+trees_as_archives() {
+	for a in "$B"/store/pkgs/*.tar.zst; do
+		id=$(basename "$a" .tar.zst)
+		zstd -dcq "$a" >"$T/a.tar" || fail "$a is not zstd"
+		python3 - "$T/a.tar" "$B/store/$id" <<'EOF' || fail "store/$id is not its archive unpacked"
+import os, stat, sys, tarfile
+path, root = sys.argv[1:]
+bad, seen = [], set()
+with tarfile.open(path) as tf:
+    for m in tf.getmembers():
+        name = m.name.rstrip("/")
+        seen.add(name)
+        p = os.path.join(root, name)
+        try:
+            st = os.lstat(p)
+        except OSError as e:
+            bad.append("%s: %s" % (name, e))
+            continue
+        if int(st.st_mtime) != m.mtime:
+            bad.append("%s: mtime %d, archive %d" % (name, st.st_mtime, m.mtime))
+        if m.issym():
+            if not stat.S_ISLNK(st.st_mode) or os.readlink(p) != m.linkname:
+                bad.append("%s: not the symlink to %s" % (name, m.linkname))
+            continue
+        if stat.S_IMODE(st.st_mode) != m.mode:
+            bad.append("%s: mode %o, archive %o" % (name, stat.S_IMODE(st.st_mode), m.mode))
+        if m.isfile() and open(p, "rb").read() != tf.extractfile(m).read():
+            bad.append("%s: other bytes" % name)
+for d, dirs, files in os.walk(root):
+    for n in dirs + files:
+        rel = os.path.relpath(os.path.join(d, n), root)
+        if rel not in seen:
+            bad.append("%s: not in the archive" % rel)
+for b in bad:
+    print("store/%s: %s" % (os.path.basename(root), b), file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+	done
+}
+trees_as_archives
+
 # again from scratch: new mtimes on every input, another umask
 sleep 1
 find "$R" "$T/srv" -exec touch {} +
 umask 027
 build_all --jobs 2
 umask 022
+trees_as_archives
 [ "$(ids)" = "$ids1" ] || fail "the ids changed:
 $ids1
 ---
