@@ -120,12 +120,25 @@ char *store_resolve(const char *store, const char *arg);
  * packages named by hand) */
 int cmd_activate(int argc, char **argv);
 
-/* envdir.c: BUILDDIR/env, the generations of the active set (layout described there) */
+/* genpkg.c: the packages of a generation, loaded from the store */
 struct genpkg {
 	char *name, *version, *id;	/* owned */
 	char *prefix;			/* owned: STORE/ID */
 	json_t *info;			/* owned reference: STORE/ID/pkginfo.json */
 };
+/* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
+int genpkg_load(struct genpkg *p, const char *store, const char *id);
+void genpkg_release(struct genpkg *p);
+/* borrowed: the id of a pkginfo.json "depends" entry ({"name", "id"} or a
+ * string), or NULL */
+const char *genpkg_dep(const json_t *d);
+/* complete the *n packages of the array *pkgs (reallocated) with the
+ * runtime dependencies they lack (loaded from the store), drop repeated ids,
+ * refuse two versions of one name, and order them dependencies first. 0 or
+ * -1 after a message naming where */
+int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
+
+/* envdir.c: BUILDDIR/env, the generations of the active set (layout described there) */
 struct envdir {
 	char *builddir, *store, *dir;	/* owned, absolute; dir is BUILDDIR/env */
 	int fd, lock, gclock;		/* env/, env/.lock, STORE/locks/gc.lock (or -1) */
@@ -161,17 +174,6 @@ int envdir_commit(struct envdir *e, const struct genpkg *pkgs, size_t n, const c
 int envdir_switch(struct envdir *e, long n);
 /* "gen-N" to N, or 0 when name is not a generation */
 long envdir_gen_number(const char *name);
-/* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
-int genpkg_load(struct genpkg *p, const char *store, const char *id);
-void genpkg_release(struct genpkg *p);
-/* borrowed: the id of a pkginfo.json "depends" entry ({"name", "id"} or a
- * string), or NULL */
-const char *genpkg_dep(const json_t *d);
-/* complete the *n packages of the array *pkgs (reallocated) with the
- * runtime dependencies they lack (loaded from the store), drop repeated ids,
- * refuse two versions of one name, and order them dependencies first. 0 or
- * -1 after a message naming where */
-int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
 
 /* farm.c: fill the empty directory genfd with the merged bin/ etc/ include/
  * lib/ share/ of the n packages (extracted in store): a directory that one
