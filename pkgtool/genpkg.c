@@ -43,6 +43,15 @@ genpkg_load(struct genpkg *p, const char *store, const char *id)
 	p->name = xstrdup(name);
 	p->version = xstrdup(version);
 	p->id = xstrdup(id);
+	/*
+	 * Keep the file list in one string and drop it from the tree: it is
+	 * most of a pkginfo.json, and memory freed now is reused by the next
+	 * package's instead of being touched anew (a first touch of a page
+	 * costs as much as a few symlinks).
+	 */
+	p->paths = farm_paths(p->info);
+	json_object_del(p->info, "files");
+	json_object_del(p->info, "links");
 	ret = 0;
 out:
 	buf_release(&b);
@@ -57,6 +66,7 @@ genpkg_release(struct genpkg *p)
 	free(p->version);
 	free(p->id);
 	free(p->prefix);
+	free(p->paths);
 	json_decref(p->info);
 	memset(p, 0, sizeof(*p));
 }

@@ -124,7 +124,9 @@ int cmd_activate(int argc, char **argv);
 struct genpkg {
 	char *name, *version, *id;	/* owned */
 	char *prefix;			/* owned: STORE/ID */
-	json_t *info;			/* owned reference: STORE/ID/pkginfo.json */
+	json_t *info;			/* owned reference: STORE/ID/pkginfo.json, without
+					 * "files" and "links" (they are in paths) */
+	char *paths;			/* owned: farm_paths() of pkginfo.json */
 };
 /* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
 int genpkg_load(struct genpkg *p, const char *store, const char *id);
@@ -179,11 +181,16 @@ long envdir_gen_number(const char *name);
  * lib/ share/ of the n packages (extracted in store): a directory that one
  * package alone provides becomes one symlink to it, a shared one a real
  * directory, and anything else a symlink into the store (through
- * genfd/.s). Two packages providing one path
- * is an error naming both and the path (and where), found before anything
- * is written. 0 or -1 after a message */
+ * genfd/.s). Two packages providing one path is an error naming both and
+ * the path (and where), as is a merged path with an empty, "." or ".."
+ * component; both are found before anything is written. 0 or -1 after a
+ * message */
 int farm_build(const char *store, const struct genpkg *pkgs, size_t n, const char *where,
     int genfd);
+/* the paths a pkginfo.json lists ("files", then "links") as one new string
+ * of NUL-terminated paths ending with an empty one; NULL when it lists
+ * none or a top directory is a link (then the farm reads the tree) */
+char *farm_paths(const json_t *info);
 /* gen-N/.s, the symlink to the store that the farm's links go through */
 #define FARM_STORE ".s"
 
