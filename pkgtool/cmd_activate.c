@@ -129,16 +129,15 @@ write_stamp(const char *builddir, const char **ids, size_t n)
 static int
 load_pkgs(const char *store, const struct store_req *reqs, size_t n, struct genpkg **out)
 {
-	struct genpkg *v = xcalloc(n ? n : 1, sizeof(*v));
-	size_t i;
+	double t0 = timing_ms();
+	int ret;
 
-	*out = v;
-	if (store_extract_all(store, reqs, n) < 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (genpkg_load(&v[i], store, reqs[i].id) < 0)
-			return -1;
-	return 0;
+	*out = xcalloc(n ? n : 1, sizeof(**out));
+	ret = genpkg_load_all(*out, store, reqs, n);
+	if (ret == 0 && timing_on())
+		fprintf(stderr, "pkgtool: timing: %zu packages loaded in %.1f ms\n", n,
+		    timing_ms() - t0);
+	return ret;
 }
 
 static void

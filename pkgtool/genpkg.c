@@ -1,43 +1,84 @@
 /* SPDX-License-Identifier: MIT */
 /* genpkg: the packages of a generation, loaded from the store, and their closure */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cjson.h"
-#include "fs.h"
 #include "pkgtool.h"
 #include "util.h"
 
-int
-genpkg_load(struct genpkg *p, const char *store, const char *id)
+/* read path whole into b (reset first); 0 or -1 with errno set. No
+ * fstat: read until end of file, into b's memory of the last call */
+static int
+read_whole(const char *path, struct buf *b)
 {
-	struct buf b = BUF_INIT;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	ssize_t n;
+
+	buf_reset(b);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		buf_grow(b, 4096);
+		n = read(fd, b->s + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
+	}
+	e = errno;
+	close(fd);
+	b->s[b->len] = '\0';
+	errno = e;
+	return n < 0 ? -1 : 0;
+}
+
+enum load_flags {
+	LOAD_MAYBE = 1 << 0,	/* 1 (quietly) when STORE/ID/pkginfo.json does not exist */
+	LOAD_QUIET = 1 << 1,	/* -1 without a message (the id is checked already) */
+};
+
+/* genpkg_load with a buffer to reuse */
+static int
+load(struct genpkg *p, const char *store, const char *id, struct buf *b, int flags)
+{
 	json_error_t err;
 	char *path;
 	const char *name, *version, *got;
-	int ret = -1;
+	int ret = -1, quiet = flags & LOAD_QUIET;
 
 	memset(p, 0, sizeof(*p));
-	if (store_check_id(id) < 0)
+	if (!quiet && store_check_id(id) < 0)
 		return -1;
 	p->prefix = xasprintf("%s/%s", store, id);
 	path = xasprintf("%s/pkginfo.json", p->prefix);
 	/* read whole: jansson's own file reading goes a byte at a time */
-	if (fs_read(path, &b) < 0) {
-		fail("read %s:", path);
+	if (read_whole(path, b) < 0) {
+		if ((flags & LOAD_MAYBE) && errno == ENOENT)
+			ret = 1;
+		else if (!quiet)
+			fail("read %s:", path);
 		goto out;
 	}
-	p->info = json_loadb(b.s, b.len, 0, &err);
+	p->info = json_loadb(b->s, b->len, 0, &err);
 	if (!p->info) {
-		fail("%s:%d:%d: %s", path, err.line, err.column, err.text);
+		if (!quiet)
+			fail("%s:%d:%d: %s", path, err.line, err.column, err.text);
 		goto out;
 	}
 	name = cjson_str(p->info, "name");
 	version = cjson_str(p->info, "version");
 	got = cjson_str(p->info, "id");
 	if (!name || !version || !got || strcmp(got, id) != 0) {
-		fail("%s: expected the strings name, version and id '%s'", path, id);
+		if (!quiet)
+			fail("%s: expected the strings name, version and id '%s'", path, id);
 		goto out;
 	}
 	p->name = xstrdup(name);
@@ -54,8 +95,120 @@ genpkg_load(struct genpkg *p, const char *store, const char *id)
 	json_object_del(p->info, "links");
 	ret = 0;
 out:
-	buf_release(&b);
 	free(path);
+	return ret;
+}
+
+int
+genpkg_load(struct genpkg *p, const char *store, const char *id)
+{
+	struct buf b = BUF_INIT;
+	int ret = load(p, store, id, &b, 0);
+
+	buf_release(&b);
+	return ret;
+}
+
+/* with fewer packages one thread loads them all */
+#define PKGS_PER_THREAD 64
+#define MAX_LOADERS 4
+
+/* a stretch of genpkg_load_all's packages, loaded quietly by one thread */
+struct loadjob {
+	struct genpkg *v;
+	const char *store;
+	const struct store_req *reqs;
+	size_t n;
+	signed char *r;		/* load()'s result for each */
+	pthread_t thread;
+	int started;
+};
+
+static void *
+load_stretch(void *arg)
+{
+	struct loadjob *j = arg;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		j->r[i] = (signed char)load(&j->v[i], j->store, j->reqs[i].id, &b,
+		    LOAD_MAYBE | LOAD_QUIET);
+	buf_release(&b);
+	return NULL;
+}
+
+int
+genpkg_load_all(struct genpkg *v, const char *store, const struct store_req *reqs, size_t n)
+{
+	struct loadjob jobs[MAX_LOADERS];
+	struct store_req *missing;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nj = n / PKGS_PER_THREAD, nmissing = 0, *at, i, from = 0;
+	signed char *r;
+	struct buf b = BUF_INIT;
+	int ret = 0;
+
+	for (i = 0; i < n; i++)
+		if (store_check_id(reqs[i].id) < 0)
+			return -1;
+	/*
+	 * Reading and parsing a thousand pkginfo.json is CPU work that
+	 * threads share well. Errors are found quietly; the first one is
+	 * then met again here, in order, to say it.
+	 */
+	if (nj > MAX_LOADERS)
+		nj = MAX_LOADERS;
+	if (cpus > 0 && nj > (size_t)cpus)
+		nj = (size_t)cpus;
+	if (nj < 1)
+		nj = 1;
+	r = xcalloc(n ? n : 1, 1);
+	if (nj > 1)
+		json_object_seed(0);
+	for (i = 0; i < nj; i++) {
+		size_t to = n * (i + 1) / nj;
+
+		jobs[i].v = v + from;
+		jobs[i].store = store;
+		jobs[i].reqs = reqs + from;
+		jobs[i].n = to - from;
+		jobs[i].r = r + from;
+		jobs[i].started = 0;
+		from = to;
+	}
+	for (i = 1; i < nj; i++)
+		jobs[i].started = pthread_create(&jobs[i].thread, NULL, load_stretch, &jobs[i]) == 0;
+	load_stretch(&jobs[0]);
+	for (i = 1; i < nj; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		else
+			load_stretch(&jobs[i]);
+	}
+	/* the usual case: all extracted, found with no stat first */
+	missing = xcalloc(n ? n : 1, sizeof(*missing));
+	at = xcalloc(n ? n : 1, sizeof(*at));
+	for (i = 0; i < n && ret == 0; i++) {
+		if (r[i] < 0) {
+			genpkg_release(&v[i]);
+			if ((r[i] = (signed char)load(&v[i], store, reqs[i].id, &b, LOAD_MAYBE)) < 0)
+				ret = -1;
+		}
+		if (r[i] > 0) {
+			genpkg_release(&v[i]);
+			missing[nmissing] = reqs[i];
+			at[nmissing++] = i;
+		}
+	}
+	if (ret == 0 && nmissing)
+		ret = store_extract_all(store, missing, nmissing);
+	for (i = 0; i < nmissing && ret == 0; i++)
+		ret = load(&v[at[i]], store, missing[i].id, &b, 0);
+	buf_release(&b);
+	free(missing);
+	free(at);
+	free(r);
 	return ret;
 }
 

@@ -130,6 +130,10 @@ struct genpkg {
 };
 /* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
 int genpkg_load(struct genpkg *p, const char *store, const char *id);
+/* genpkg_load for the n zeroed v[i], extracting (store_extract_all) those
+ * not in the store yet; 0 or -1 after a message (then release all n) */
+int genpkg_load_all(struct genpkg *v, const char *store, const struct store_req *reqs,
+    size_t n);
 void genpkg_release(struct genpkg *p);
 /* borrowed: the id of a pkginfo.json "depends" entry ({"name", "id"} or a
  * string), or NULL */
