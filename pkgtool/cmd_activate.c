@@ -105,7 +105,8 @@ active_info(struct envdir *e)
 }
 
 /* BUILDDIR/.pkggen/activate.stamp: the sorted ids, one a line, rewritten
- * only when they change (the edge is restat) */
+ * only when they change (the edge is restat). Not fsynced: lost, the
+ * edge runs again and finds nothing to switch */
 static int
 write_stamp(const char *builddir, const char **ids, size_t n)
 {
@@ -116,7 +117,7 @@ write_stamp(const char *builddir, const char **ids, size_t n)
 
 	for (i = 0; i < n; i++)
 		buf_printf(&b, "%s\n", ids[i]);
-	if (fs_mkparent(path) == 0 && fs_write_if_changed(path, buf_str(&b), b.len) >= 0)
+	if (fs_mkparent(path) == 0 && fs_write_if_changed_flags(path, buf_str(&b), b.len, 0) >= 0)
 		ret = 0;
 	step_point("write activate.stamp");
 	buf_release(&b);

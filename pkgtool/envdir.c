@@ -265,11 +265,39 @@ put_export(struct buf *b, const char *var, const char *value)
 	buf_printf(b, "; export %s\n", var);
 }
 
+/* write file name in the new generation dirfd (dir, for messages) and
+ * fsync it: no temp file and rename, the generation itself is one */
+static int
+put_file(int dirfd, const char *dir, const char *name, const char *data, size_t len)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return fail("create %s/%s:", dir, name);
+	while (len > 0) {
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		data += n;
+		len -= (size_t)n;
+	}
+	if (len > 0 || fsync(fd) < 0) {
+		close(fd);
+		return fail("write %s/%s:", dir, name);
+	}
+	if (close(fd) < 0)
+		return fail("close %s/%s:", dir, name);
+	return 0;
+}
+
 /* env.sh: each package's env: (deps first, {{prefix}} = its STORE/ID),
  * then the generation's own directories, so that they come first */
 static int
 write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
-    const char *dir)
+    int dirfd, const char *dir)
 {
 	static const char *const dirvars[][3] = {
 		{"LIBRARY_PATH", "lib", NULL},
@@ -333,9 +361,7 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_printf(&v, "%s/share/man", final);
 	buf_shquote(&b, buf_str(&v));
 	buf_puts(&b, "\":${MANPATH-}\"; export MANPATH\n");
-	buf_reset(&v);
-	buf_printf(&v, "%s/env.sh", dir);
-	ret = fs_write_atomic(buf_str(&v), b.s, b.len);
+	ret = put_file(dirfd, dir, "env.sh", b.s, b.len);
 out:
 	free(final);
 	buf_release(&val);
@@ -344,25 +370,56 @@ out:
 	return ret;
 }
 
+/* append v (a new reference, released) as JSON on one line, keys sorted */
+static void
+put_json(struct buf *b, json_t *v)
+{
+	size_t n, room;
+
+	if (!v)
+		fatal("out of memory");
+	buf_grow(b, 256);
+	for (;;) {
+		room = b->cap - b->len - 1;
+		n = json_dumpb(v, b->s + b->len, room, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		if (n == 0)
+			fatal("out of memory");
+		if (n <= room)
+			break;
+		buf_grow(b, n);
+	}
+	b->len += n;
+	b->s[b->len] = '\0';
+	json_decref(v);
+}
+
 /*
  * active.json, the record of a generation (read by rollback, list, gc, ...):
  *   {"generation": N, "previous": M or null (active before this one),
  *    "created": "YYYY-MM-DDTHH:MM:SSZ", "builddir": "/abs", "store": "/abs",
  *    "packages": [{"name", "version", "id", "kind", "depends": [ids]}]}
- * with packages dependencies first. gc keeps every STORE/ID it names.
+ * with packages dependencies first, keys sorted, one package a line. gc
+ * keeps every STORE/ID it names. It is
+ * written a package at a time: the whole tree of a large set at once was
+ * most of the memory activate touches.
  */
 static int
 write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
-    const char *dir)
+    int dirfd, const char *dir)
 {
-	json_t *o, *arr = json_array(), *deps, *d, *kind;
+	struct buf b = BUF_INIT;
+	json_t *deps, *d, *kind;
 	char when[32];
 	time_t now = time(NULL);
 	size_t i, j;
-	char *path = xasprintf("%s/active.json", dir);
 	int ret;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	buf_puts(&b, "{\n  \"builddir\": ");
+	put_json(&b, json_string(e->builddir));
+	buf_puts(&b, ",\n  \"created\": ");
+	put_json(&b, json_string(when));
+	buf_printf(&b, ",\n  \"generation\": %ld,\n  \"packages\": [", gen);
 	for (i = 0; i < n; i++) {
 		const struct genpkg *p = &pkgs[i];
 		json_t *ids = json_array();
@@ -375,18 +432,21 @@ write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen
 				json_array_append_new(ids, json_string(id));
 		}
 		kind = json_object_get(p->info, "kind");
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:O, s:o}",
+		buf_puts(&b, i ? ",\n    " : "\n    ");
+		put_json(&b, json_pack("{s:s, s:s, s:s, s:O, s:o}",
 		    "name", p->name, "version", p->version, "id", p->id,
 		    "kind", json_is_string(kind) ? kind : json_null(), "depends", ids));
 	}
-	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "generation", (json_int_t)gen,
-	    "previous", e->cur ? json_integer(e->cur) : json_null(), "created", when,
-	    "builddir", e->builddir, "store", e->store, "packages", arr);
-	if (!o)
-		fatal("out of memory");
-	ret = cjson_write(path, o, 0);
-	free(path);
-	json_decref(o);
+	buf_puts(&b, n ? "\n  ],\n  \"previous\": " : "],\n  \"previous\": ");
+	if (e->cur)
+		buf_printf(&b, "%ld", e->cur);
+	else
+		buf_puts(&b, "null");
+	buf_puts(&b, ",\n  \"store\": ");
+	put_json(&b, json_string(e->store));
+	buf_puts(&b, "\n}\n");
+	ret = put_file(dirfd, dir, "active.json", b.s, b.len);
+	buf_release(&b);
 	return ret;
 }
 
@@ -407,10 +467,10 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 	if (farm_build(e->store, pkgs, n, where, genfd) < 0)
 		goto out;
 	step_point("symlink farm");
-	if (write_envsh(e, pkgs, n, gen, tmp) < 0)
+	if (write_envsh(e, pkgs, n, gen, genfd, tmp) < 0)
 		goto out;
 	step_point("write env.sh");
-	if (write_info(e, pkgs, n, gen, tmp) < 0)
+	if (write_info(e, pkgs, n, gen, genfd, tmp) < 0)
 		goto out;
 	step_point("write active.json");
 	/*
