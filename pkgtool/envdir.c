@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,14 +169,15 @@ scan(struct envdir *e, int clean)
 }
 
 /*
- * Mark env/ as the top of unrelated directory trees (chattr +T), where
- * ext4 supports it: its Orlov allocator then puts each new generation in a
- * block group of its own, with few directories and many free inodes,
- * instead of next to env/. Near env/ the group may be full of inodes freed
- * in the last minutes (a test suite's temp dirs, a removed build), and
- * without a journal ext4 scans past every one of them for each new inode:
- * that made each of a generation's thousands of symlinks several times
- * slower. Elsewhere (another file system, not the owner) nothing happens.
+ * Mark directory fd as the top of unrelated directory trees (chattr +T),
+ * where ext4 supports it: its Orlov allocator then puts each directory made
+ * in it in a block group of its own, with few directories and many free
+ * inodes, instead of next to it. env/ is marked, so each new generation
+ * leaves env/'s group: it may be full of inodes freed in the last minutes
+ * (a test suite's temp dirs, a removed build), and without a journal ext4
+ * scans past every one of them for each new inode, which made each of a
+ * generation's thousands of symlinks several times slower. Elsewhere
+ * (another file system, not the owner) nothing happens.
  */
 static void
 topdir(int fd)
@@ -296,39 +298,52 @@ put_export(struct buf *b, const char *var, const char *value)
 	buf_printf(b, "; export %s\n", var);
 }
 
-/* write file name in the new generation dirfd (dir, for messages) and
- * fsync it: no temp file and rename, the generation itself is one */
+/* create file name in the new generation dirfd (dir, for messages) and
+ * write it; the open file in *fd (fsynced by make_generation). No temp
+ * file and rename: the generation itself is one */
 static int
-put_file(int dirfd, const char *dir, const char *name, const char *data, size_t len)
+put_file(int dirfd, const char *dir, const char *name, const char *data, size_t len, int *fd)
 {
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	ssize_t n;
 
-	if (fd < 0)
+	*fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (*fd < 0)
 		return fail("create %s/%s:", dir, name);
 	while (len > 0) {
-		n = write(fd, data, len);
+		n = write(*fd, data, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			return fail("write %s/%s:", dir, name);
 		data += n;
 		len -= (size_t)n;
 	}
-	if (len > 0 || fsync(fd) < 0) {
-		close(fd);
-		return fail("write %s/%s:", dir, name);
-	}
-	if (close(fd) < 0)
-		return fail("close %s/%s:", dir, name);
 	return 0;
+}
+
+/* env.sh's and active.json's fsync, in a thread of its own while the farm
+ * is made: it waits for the disk, the farm for the processor */
+struct syncjob {
+	int fd[2], err[2], started;
+	pthread_t thread;
+};
+
+static void *
+sync_files(void *arg)
+{
+	struct syncjob *j = arg;
+	size_t i;
+
+	for (i = 0; i < LEN(j->fd); i++)
+		j->err[i] = fsync(j->fd[i]) < 0 ? errno : 0;
+	return NULL;
 }
 
 /* env.sh: each package's env: (deps first, {{prefix}} = its STORE/ID),
  * then the generation's own directories, so that they come first */
 static int
 write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
-    int dirfd, const char *dir)
+    int dirfd, const char *dir, int *fd)
 {
 	static const char *const dirvars[][3] = {
 		{"LIBRARY_PATH", "lib", NULL},
@@ -392,7 +407,7 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_printf(&v, "%s/share/man", final);
 	buf_shquote(&b, buf_str(&v));
 	buf_puts(&b, "\":${MANPATH-}\"; export MANPATH\n");
-	ret = put_file(dirfd, dir, "env.sh", b.s, b.len);
+	ret = put_file(dirfd, dir, "env.sh", b.s, b.len, fd);
 out:
 	free(final);
 	buf_release(&val);
@@ -436,7 +451,7 @@ put_json(struct buf *b, json_t *v)
  */
 static int
 write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
-    int dirfd, const char *dir)
+    int dirfd, const char *dir, int *fd)
 {
 	struct buf b = BUF_INIT;
 	json_t *deps, *d, *kind;
@@ -476,7 +491,7 @@ write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen
 	buf_puts(&b, ",\n  \"store\": ");
 	put_json(&b, json_string(e->store));
 	buf_puts(&b, "\n}\n");
-	ret = put_file(dirfd, dir, "active.json", b.s, b.len);
+	ret = put_file(dirfd, dir, "active.json", b.s, b.len, fd);
 	buf_release(&b);
 	return ret;
 }
@@ -486,24 +501,45 @@ static int
 make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
     const char *where)
 {
+	static const char *const files[] = {"env.sh", "active.json"};
 	char *tmp = xasprintf("%s/.gen-%ld.tmp", e->dir, gen);
 	char *final = xasprintf("%s/gen-%ld", e->dir, gen);
-	int genfd = -1, ret = -1;
+	struct syncjob sj;
+	int genfd = -1, ret = -1, farm;
+	size_t i;
 
+	memset(&sj, 0, sizeof(sj));
+	sj.fd[0] = sj.fd[1] = -1;
 	if (mkdir(tmp, 0755) < 0 || (genfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fail("mkdir %s:", tmp);
 		goto out;
 	}
+	/* its bin/ lib/ share/... each in a block group of their own: the
+	 * threads that fill them seldom wait for one another */
+	topdir(genfd);
 	step_point("mkdir .gen-N.tmp");
-	if (farm_build(e->store, pkgs, n, where, genfd) < 0)
-		goto out;
-	step_point("symlink farm");
-	if (write_envsh(e, pkgs, n, gen, genfd, tmp) < 0)
+	if (write_envsh(e, pkgs, n, gen, genfd, tmp, &sj.fd[0]) < 0)
 		goto out;
 	step_point("write env.sh");
-	if (write_info(e, pkgs, n, gen, genfd, tmp) < 0)
+	if (write_info(e, pkgs, n, gen, genfd, tmp, &sj.fd[1]) < 0)
 		goto out;
 	step_point("write active.json");
+	sj.started = pthread_create(&sj.thread, NULL, sync_files, &sj) == 0;
+	farm = farm_build(e->store, pkgs, n, where, genfd);
+	if (sj.started)
+		pthread_join(sj.thread, NULL);
+	else
+		sync_files(&sj);
+	if (farm < 0)
+		goto out;
+	step_point("symlink farm");
+	for (i = 0; i < LEN(files); i++) {
+		if (sj.err[i]) {
+			errno = sj.err[i];
+			fail("fsync %s/%s:", tmp, files[i]);
+			goto out;
+		}
+	}
 	/*
 	 * The farm is only directories and symlinks, metadata that the
 	 * journal commits in order before the rename below; the two files
@@ -517,6 +553,9 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 	fsync(e->fd);
 	ret = 0;
 out:
+	for (i = 0; i < LEN(sj.fd); i++)
+		if (sj.fd[i] >= 0)
+			close(sj.fd[i]);
 	if (genfd >= 0)
 		close(genfd);
 	if (ret < 0)
