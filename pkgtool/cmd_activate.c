@@ -305,7 +305,7 @@ activate_args(char **args, size_t nargs)
 {
 	struct envdir e;
 	char *builddir = NULL, *store = NULL, **ids = NULL, **archives = NULL;
-	json_t *cur = NULL, *arr, *v, *d;
+	json_t *cur = NULL, *arr, *v;
 	const char **old = NULL;
 	struct store_req *reqs = NULL;
 	struct genpkg *add = NULL, *all = NULL;
@@ -361,8 +361,8 @@ activate_args(char **args, size_t nargs)
 		goto out;
 	/* a replaced version must not be what a staying package depends on */
 	for (i = 0; i < k; i++) {
-		json_array_foreach(json_object_get(all[i].info, "depends"), j, d) {
-			const char *id = genpkg_dep(d), *name = id ? name_of(arr, id) : NULL;
+		for (j = 0; j < all[i].ndeps; j++) {
+			const char *id = all[i].deps[j], *name = name_of(arr, id);
 			struct genpkg *p = name ? by_name(add, nadd, name) : NULL;
 
 			if (p && strcmp(p->id, id) != 0) {

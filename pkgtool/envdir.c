@@ -365,13 +365,13 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_shquote(&b, buf_str(&v));
 	buf_putc(&b, '\n');
 	for (i = 0; i < n; i++) {
-		const char *kind = cjson_str(pkgs[i].info, "kind");
+		const char *kind = pkgs[i].kind;
 
 		/* an interceptor's env: applies only to the pipeline entries that
 		 * name it (with its LD_PRELOAD), never to the whole active set */
 		if (kind && !strcmp(kind, "interceptor"))
 			continue;
-		env = json_object_get(pkgs[i].info, "env");
+		env = pkgs[i].env;
 		if (!env)
 			continue;
 		if (!json_is_object(env)) {
@@ -454,7 +454,6 @@ write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen
     int dirfd, const char *dir, int *fd)
 {
 	struct buf b = BUF_INIT;
-	json_t *deps, *d, *kind;
 	char when[32];
 	time_t now = time(NULL);
 	size_t i, j;
@@ -470,18 +469,12 @@ write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen
 		const struct genpkg *p = &pkgs[i];
 		json_t *ids = json_array();
 
-		deps = json_object_get(p->info, "depends");
-		json_array_foreach(deps, j, d) {
-			const char *id = genpkg_dep(d);
-
-			if (id)
-				json_array_append_new(ids, json_string(id));
-		}
-		kind = json_object_get(p->info, "kind");
+		for (j = 0; j < p->ndeps; j++)
+			json_array_append_new(ids, json_string(p->deps[j]));
 		buf_puts(&b, i ? ",\n    " : "\n    ");
-		put_json(&b, json_pack("{s:s, s:s, s:s, s:O, s:o}",
+		put_json(&b, json_pack("{s:s, s:s, s:s, s:o, s:o}",
 		    "name", p->name, "version", p->version, "id", p->id,
-		    "kind", json_is_string(kind) ? kind : json_null(), "depends", ids));
+		    "kind", p->kind ? json_string(p->kind) : json_null(), "depends", ids));
 	}
 	buf_puts(&b, n ? "\n  ],\n  \"previous\": " : "],\n  \"previous\": ");
 	if (e->cur)

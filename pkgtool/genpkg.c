@@ -40,6 +40,55 @@ read_whole(const char *path, struct buf *b)
 	return n < 0 ? -1 : 0;
 }
 
+/* put in one block what a generation needs of pkginfo.json info, the
+ * paths in another: the tree is freed then, and the next package's parse
+ * reuses its memory instead of touching new pages (a first touch of a page
+ * costs about as much as two symlinks) */
+static void
+keep(struct genpkg *p, const json_t *info, const char *name, const char *version,
+    const char *id)
+{
+	const json_t *deps = json_object_get(info, "depends"), *env = json_object_get(info, "env");
+	const json_t *d;
+	const char *kind = cjson_str(info, "kind"), *strs[4], *s;
+	size_t len = 0, i, k;
+	char *m;
+
+	strs[0] = name, strs[1] = version, strs[2] = id, strs[3] = kind;
+	for (k = 0; k < LEN(strs); k++)
+		len += strs[k] ? strlen(strs[k]) + 1 : 0;
+	json_array_foreach(deps, i, d) {
+		if ((s = genpkg_dep(d))) {
+			p->ndeps++;
+			len += strlen(s) + 1;
+		}
+	}
+	p->mem = xmalloc(p->ndeps * sizeof(*p->deps) + len);
+	p->deps = p->mem;
+	m = (char *)(p->deps + p->ndeps);
+	k = 0;
+	json_array_foreach(deps, i, d) {
+		if ((s = genpkg_dep(d))) {
+			p->deps[k++] = m;
+			m = stpcpy(m, s) + 1;
+		}
+	}
+	p->name = m;
+	m = stpcpy(m, name) + 1;
+	p->version = m;
+	m = stpcpy(m, version) + 1;
+	p->id = m;
+	m = stpcpy(m, id) + 1;
+	if (kind) {
+		p->kind = m;
+		stpcpy(m, kind);
+	}
+	/* the usual env: {} is left out like a missing one */
+	if (env && !(json_is_object(env) && json_object_size(env) == 0))
+		p->env = json_incref((json_t *)env);
+	p->paths = farm_paths(info);
+}
+
 enum load_flags {
 	LOAD_MAYBE = 1 << 0,	/* 1 (quietly) when STORE/ID/pkginfo.json does not exist */
 	LOAD_QUIET = 1 << 1,	/* -1 without a message (the id is checked already) */
@@ -50,6 +99,7 @@ static int
 load(struct genpkg *p, const char *store, const char *id, struct buf *b, int flags)
 {
 	json_error_t err;
+	json_t *info = NULL;
 	char *path;
 	const char *name, *version, *got;
 	int ret = -1, quiet = flags & LOAD_QUIET;
@@ -67,34 +117,24 @@ load(struct genpkg *p, const char *store, const char *id, struct buf *b, int fla
 			fail("read %s:", path);
 		goto out;
 	}
-	p->info = json_loadb(b->s, b->len, 0, &err);
-	if (!p->info) {
+	info = json_loadb(b->s, b->len, 0, &err);
+	if (!info) {
 		if (!quiet)
 			fail("%s:%d:%d: %s", path, err.line, err.column, err.text);
 		goto out;
 	}
-	name = cjson_str(p->info, "name");
-	version = cjson_str(p->info, "version");
-	got = cjson_str(p->info, "id");
+	name = cjson_str(info, "name");
+	version = cjson_str(info, "version");
+	got = cjson_str(info, "id");
 	if (!name || !version || !got || strcmp(got, id) != 0) {
 		if (!quiet)
 			fail("%s: expected the strings name, version and id '%s'", path, id);
 		goto out;
 	}
-	p->name = xstrdup(name);
-	p->version = xstrdup(version);
-	p->id = xstrdup(id);
-	/*
-	 * Keep the file list in one string and drop it from the tree: it is
-	 * most of a pkginfo.json, and memory freed now is reused by the next
-	 * package's instead of being touched anew (a first touch of a page
-	 * costs as much as a few symlinks).
-	 */
-	p->paths = farm_paths(p->info);
-	json_object_del(p->info, "files");
-	json_object_del(p->info, "links");
+	keep(p, info, name, version, id);
 	ret = 0;
 out:
+	json_decref(info);
 	free(path);
 	return ret;
 }
@@ -215,12 +255,10 @@ genpkg_load_all(struct genpkg *v, const char *store, const struct store_req *req
 void
 genpkg_release(struct genpkg *p)
 {
-	free(p->name);
-	free(p->version);
-	free(p->id);
+	free(p->mem);
 	free(p->prefix);
 	free(p->paths);
-	json_decref(p->info);
+	json_decref(p->env);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -264,14 +302,13 @@ static void
 topo(struct genpkg **idx, size_t n, struct genpkg *p, char *state, struct genpkg *base,
     struct genpkg *out, size_t *nout)
 {
-	json_t *deps = json_object_get(p->info, "depends"), *d;
 	size_t j;
 
 	if (state[p - base])
 		return;
 	state[p - base] = 1;
-	json_array_foreach(deps, j, d) {
-		struct genpkg *q = lookup(idx, n, genpkg_dep(d));
+	for (j = 0; j < p->ndeps; j++) {
+		struct genpkg *q = lookup(idx, n, p->deps[j]);
 
 		if (q)
 			topo(idx, n, q, state, base, out, nout);
@@ -321,12 +358,10 @@ genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *w
 	/* add what the packages depend on and the set lacks; the store has
 	 * it, as an extracted STORE/ID always has its runtime closure beside it */
 	for (i = 0; i < nv && ret == 0; i++) {
-		json_t *deps = json_object_get(v[i].info, "depends"), *d;
+		for (j = 0; j < v[i].ndeps; j++) {
+			const char *id = v[i].deps[j];
 
-		json_array_foreach(deps, j, d) {
-			const char *id = genpkg_dep(d);
-
-			if (!id || lookup(idx, nv, id))
+			if (lookup(idx, nv, id))
 				continue;
 			if (nv == cap) {
 				cap = cap ? 2 * cap : 16;

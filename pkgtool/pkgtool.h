@@ -121,12 +121,16 @@ char *store_resolve(const char *store, const char *arg);
 int cmd_activate(int argc, char **argv);
 
 /* genpkg.c: the packages of a generation, loaded from the store */
+/* what a generation needs of a package's STORE/ID/pkginfo.json */
 struct genpkg {
-	char *name, *version, *id;	/* owned */
+	char *name, *version, *id;	/* in mem */
+	const char *kind;		/* "kind", or NULL; in mem */
+	const char **deps;		/* the ndeps ids "depends" names; in mem */
+	size_t ndeps;
+	json_t *env;			/* owned reference: "env", or NULL when it is {} */
+	char *paths;			/* owned: farm_paths() */
 	char *prefix;			/* owned: STORE/ID */
-	json_t *info;			/* owned reference: STORE/ID/pkginfo.json, without
-					 * "files" and "links" (they are in paths) */
-	char *paths;			/* owned: farm_paths() of pkginfo.json */
+	void *mem;			/* owned */
 };
 /* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
 int genpkg_load(struct genpkg *p, const char *store, const char *id);
