@@ -111,22 +111,24 @@ slot(struct plan *p, uint32_t parent, const char *name, size_t len)
 	return &p->slot[i];
 }
 
-/* room for one more node, keeping the table at most half full */
+/* room for want nodes, with the table at most half full */
 static void
-reserve(struct plan *p)
+reserve(struct plan *p, size_t want)
 {
 	uint32_t i;
 
-	if (p->n + 1 >= p->cap) {
-		if (p->cap >= UINT32_MAX / 2)
-			fatal("out of memory");
-		p->cap = p->cap ? 2 * p->cap : 1024;
+	if (want >= UINT32_MAX / 4)
+		fatal("out of memory");
+	if (want > p->cap) {
+		while (p->cap < want)
+			p->cap = p->cap ? 2 * p->cap : 1024;
 		p->nodes = xreallocarray(p->nodes, p->cap, sizeof(*p->nodes));
 	}
-	if (2 * ((size_t)p->n + 1) <= p->nslots)
+	if (2 * want <= p->nslots)
 		return;
 	free(p->slot);
-	p->nslots = p->nslots ? 2 * p->nslots : 2048;
+	while (p->nslots < 2 * want)
+		p->nslots = p->nslots ? 2 * p->nslots : 2048;
 	p->slot = xcalloc(p->nslots, sizeof(*p->slot));
 	for (i = 1; i < p->n; i++) {
 		const struct node *x = &p->nodes[i];
@@ -143,7 +145,7 @@ add(struct plan *p, uint32_t parent, const char *path, size_t base, size_t len, 
 	struct node *x;
 	uint32_t i;
 
-	reserve(p);
+	reserve(p, (size_t)p->n + 1);
 	i = p->n++;
 	x = &p->nodes[i];
 	memset(x, 0, sizeof(*x));
@@ -442,6 +444,8 @@ farm_build(const char *store, const struct genpkg *pkgs, size_t n, const char *w
 {
 	struct plan p;
 	uint32_t i, t;
+	size_t want = 0;
+	const char *s;
 	double t0 = timing_ms(), t1 = 0;
 	int ret = 0;
 
@@ -451,7 +455,12 @@ farm_build(const char *store, const struct genpkg *pkgs, size_t n, const char *w
 	p.pkgs = pkgs;
 	p.where = where;
 	p.genfd = genfd;
-	reserve(&p);
+	/* sized once for the listed paths and some directories above them:
+	 * growing is copying, and touching memory anew */
+	for (i = 0; i < n; i++)
+		for (s = pkgs[i].paths; s && *s; s += strlen(s) + 1)
+			want++;
+	reserve(&p, want + want / 8 + 64);
 	/* the root, with the tops, real from the start */
 	p.n = 1;
 	memset(&p.nodes[0], 0, sizeof(p.nodes[0]));
