@@ -299,8 +299,8 @@ put_export(struct buf *b, const char *var, const char *value)
 }
 
 /* create file name in the new generation dirfd (dir, for messages) and
- * write it; the open file in *fd (fsynced by make_generation). No temp
- * file and rename: the generation itself is one */
+ * write it; the open file in *fd, to fsync. No temp file and rename: the
+ * generation itself is one */
 static int
 put_file(int dirfd, const char *dir, const char *name, const char *data, size_t len, int *fd)
 {
@@ -319,24 +319,6 @@ put_file(int dirfd, const char *dir, const char *name, const char *data, size_t 
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-/* env.sh's and active.json's fsync, in a thread of its own while the farm
- * is made: it waits for the disk, the farm for the processor */
-struct syncjob {
-	int fd[2], err[2], started;
-	pthread_t thread;
-};
-
-static void *
-sync_files(void *arg)
-{
-	struct syncjob *j = arg;
-	size_t i;
-
-	for (i = 0; i < LEN(j->fd); i++)
-		j->err[i] = fsync(j->fd[i]) < 0 ? errno : 0;
-	return NULL;
 }
 
 /* env.sh: each package's env: (deps first, {{prefix}} = its STORE/ID),
@@ -489,20 +471,60 @@ write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen
 	return ret;
 }
 
+/*
+ * env.sh and active.json, written and fsynced by a thread of their own
+ * while the farm is made: the farm's plan leaves a processor free, and the
+ * fsyncs wait for the disk, not for a processor.
+ */
+struct filesjob {
+	const struct envdir *e;
+	const struct genpkg *pkgs;
+	size_t n;
+	long gen;
+	int dirfd, ret, started;
+	const char *dir;
+	pthread_t thread;
+};
+
+static void *
+gen_files(void *arg)
+{
+	static const char *const names[] = {"env.sh", "active.json"};
+	struct filesjob *j = arg;
+	int fd[2] = {-1, -1};
+	size_t i;
+
+	j->ret = -1;
+	if (write_envsh(j->e, j->pkgs, j->n, j->gen, j->dirfd, j->dir, &fd[0]) < 0)
+		goto out;
+	step_point("write env.sh");
+	if (write_info(j->e, j->pkgs, j->n, j->gen, j->dirfd, j->dir, &fd[1]) < 0)
+		goto out;
+	step_point("write active.json");
+	for (i = 0; i < LEN(fd); i++) {
+		if (fsync(fd[i]) < 0) {
+			fail("fsync %s/%s:", j->dir, names[i]);
+			goto out;
+		}
+	}
+	j->ret = 0;
+out:
+	for (i = 0; i < LEN(fd); i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return NULL;
+}
+
 /* build env/.gen-N.tmp and rename it to env/gen-N */
 static int
 make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
     const char *where)
 {
-	static const char *const files[] = {"env.sh", "active.json"};
 	char *tmp = xasprintf("%s/.gen-%ld.tmp", e->dir, gen);
 	char *final = xasprintf("%s/gen-%ld", e->dir, gen);
-	struct syncjob sj;
+	struct filesjob fj;
 	int genfd = -1, ret = -1, farm;
-	size_t i;
 
-	memset(&sj, 0, sizeof(sj));
-	sj.fd[0] = sj.fd[1] = -1;
 	if (mkdir(tmp, 0755) < 0 || (genfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fail("mkdir %s:", tmp);
 		goto out;
@@ -511,28 +533,22 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 	 * threads that fill them seldom wait for one another */
 	topdir(genfd);
 	step_point("mkdir .gen-N.tmp");
-	if (write_envsh(e, pkgs, n, gen, genfd, tmp, &sj.fd[0]) < 0)
-		goto out;
-	step_point("write env.sh");
-	if (write_info(e, pkgs, n, gen, genfd, tmp, &sj.fd[1]) < 0)
-		goto out;
-	step_point("write active.json");
-	sj.started = pthread_create(&sj.thread, NULL, sync_files, &sj) == 0;
+	memset(&fj, 0, sizeof(fj));
+	fj.e = e;
+	fj.pkgs = pkgs;
+	fj.n = n;
+	fj.gen = gen;
+	fj.dirfd = genfd;
+	fj.dir = tmp;
+	fj.started = pthread_create(&fj.thread, NULL, gen_files, &fj) == 0;
+	if (!fj.started)
+		gen_files(&fj);
 	farm = farm_build(e->store, pkgs, n, where, genfd);
-	if (sj.started)
-		pthread_join(sj.thread, NULL);
-	else
-		sync_files(&sj);
-	if (farm < 0)
+	if (fj.started)
+		pthread_join(fj.thread, NULL);
+	if (fj.ret < 0 || farm < 0)
 		goto out;
 	step_point("symlink farm");
-	for (i = 0; i < LEN(files); i++) {
-		if (sj.err[i]) {
-			errno = sj.err[i];
-			fail("fsync %s/%s:", tmp, files[i]);
-			goto out;
-		}
-	}
 	/*
 	 * The farm is only directories and symlinks, metadata that the
 	 * journal commits in order before the rename below; the two files
@@ -546,9 +562,6 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 	fsync(e->fd);
 	ret = 0;
 out:
-	for (i = 0; i < LEN(sj.fd); i++)
-		if (sj.fd[i] >= 0)
-			close(sj.fd[i]);
 	if (genfd >= 0)
 		close(genfd);
 	if (ret < 0)
