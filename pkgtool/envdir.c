@@ -427,9 +427,8 @@ put_json(struct buf *b, json_t *v)
  *    "created": "YYYY-MM-DDTHH:MM:SSZ", "builddir": "/abs", "store": "/abs",
  *    "packages": [{"name", "version", "id", "kind", "depends": [ids]}]}
  * with packages dependencies first, keys sorted, one package a line. gc
- * keeps every STORE/ID it names. It is
- * written a package at a time: the whole tree of a large set at once was
- * most of the memory activate touches.
+ * keeps every STORE/ID it names. It is written a package at a time: the
+ * whole tree of a large set at once was most of the memory activate touched.
  */
 static int
 write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
