@@ -220,16 +220,11 @@ cmd_deactivate(int argc, char **argv)
 			reqs[nkeep].archive = archives[nkeep];
 			nkeep++;
 		}
-		/* normally a no-op: the store keeps what generations reference */
-		if (store_extract_all(store, reqs, nkeep) < 0)
-			goto out;
+		/* extracting is normally a no-op: the store keeps what
+		 * generations reference */
 		keep = xcalloc(nkeep + 1, sizeof(*keep));
-		for (i = 0; i < nkeep; i++) {
-			if (genpkg_load(&keep[i], store, reqs[i].id) < 0) {
-				nkeep = i + 1;
-				goto out;
-			}
-		}
+		if (genpkg_load_all(keep, store, reqs, nkeep) < 0)
+			goto out;
 		if (genpkg_closure(store, &keep, &nkeep, "deactivate") < 0 ||
 		    envdir_commit(&e, keep, nkeep, "deactivate", &gen) < 0)
 			goto out;

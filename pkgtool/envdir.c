@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#endif
 
 #include "buf.h"
 #include "cjson.h"
@@ -163,6 +168,32 @@ scan(struct envdir *e, int clean)
 	return 0;
 }
 
+/*
+ * Mark directory fd as the top of unrelated directory trees (chattr +T),
+ * where ext4 supports it: its Orlov allocator then puts each directory made
+ * in it in a block group of its own, with few directories and many free
+ * inodes, instead of next to it. env/ is marked, so each new generation
+ * leaves env/'s group: it may be full of inodes freed in the last minutes
+ * (a test suite's temp dirs, a removed build), and without a journal ext4
+ * scans past every one of them for each new inode, which made each of a
+ * generation's thousands of symlinks several times slower. Elsewhere
+ * (another file system, not the owner) nothing happens.
+ */
+static void
+topdir(int fd)
+{
+#if defined(FS_IOC_GETFLAGS) && defined(FS_TOPDIR_FL)
+	int f = 0;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &f) == 0 && !(f & FS_TOPDIR_FL)) {
+		f |= FS_TOPDIR_FL;
+		ioctl(fd, FS_IOC_SETFLAGS, &f);
+	}
+#else
+	(void)fd;
+#endif
+}
+
 int
 envdir_open(struct envdir *e, const char *builddir, const char *store, int flags)
 {
@@ -183,6 +214,8 @@ envdir_open(struct envdir *e, const char *builddir, const char *store, int flags
 	e->fd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e->fd < 0)
 		return fail("open %s:", e->dir);
+	if (!(flags & ENVDIR_READ))
+		topdir(e->fd);
 	lockpath = xasprintf("%s/.lock", e->dir);
 	e->lock = fs_lock(lockpath, flags & ENVDIR_READ ? LOCK_SH : LOCK_EX);
 	if (e->lock < 0) {
@@ -244,203 +277,6 @@ envdir_load(const struct envdir *e, long n)
 	return info;
 }
 
-int
-genpkg_load(struct genpkg *p, const char *store, const char *id)
-{
-	struct buf b = BUF_INIT;
-	json_error_t err;
-	char *path;
-	const char *name, *version, *got;
-	int ret = -1;
-
-	memset(p, 0, sizeof(*p));
-	if (store_check_id(id) < 0)
-		return -1;
-	p->prefix = xasprintf("%s/%s", store, id);
-	path = xasprintf("%s/pkginfo.json", p->prefix);
-	/* read whole: jansson's own file reading goes a byte at a time */
-	if (fs_read(path, &b) < 0) {
-		fail("read %s:", path);
-		goto out;
-	}
-	p->info = json_loadb(b.s, b.len, 0, &err);
-	if (!p->info) {
-		fail("%s:%d:%d: %s", path, err.line, err.column, err.text);
-		goto out;
-	}
-	name = cjson_str(p->info, "name");
-	version = cjson_str(p->info, "version");
-	got = cjson_str(p->info, "id");
-	if (!name || !version || !got || strcmp(got, id) != 0) {
-		fail("%s: expected the strings name, version and id '%s'", path, id);
-		goto out;
-	}
-	p->name = xstrdup(name);
-	p->version = xstrdup(version);
-	p->id = xstrdup(id);
-	ret = 0;
-out:
-	buf_release(&b);
-	free(path);
-	return ret;
-}
-
-void
-genpkg_release(struct genpkg *p)
-{
-	free(p->name);
-	free(p->version);
-	free(p->id);
-	free(p->prefix);
-	json_decref(p->info);
-	memset(p, 0, sizeof(*p));
-}
-
-const char *
-genpkg_dep(const json_t *d)
-{
-	return json_is_string(d) ? json_string_value(d) : cjson_str(d, "id");
-}
-
-/* a sorted index of packages by id, for bsearch */
-static int
-cmpid(const void *a, const void *b)
-{
-	const struct genpkg *p = *(const struct genpkg *const *)a;
-	const struct genpkg *q = *(const struct genpkg *const *)b;
-
-	return strcmp(p->id, q->id);
-}
-
-static struct genpkg *
-lookup(struct genpkg **idx, size_t n, const char *id)
-{
-	struct genpkg key, *k = &key, **hit;
-
-	key.id = (char *)id;
-	hit = bsearch(&k, idx, n, sizeof(*idx), cmpid);
-	return hit ? *hit : NULL;
-}
-
-static int
-cmpname(const void *a, const void *b)
-{
-	const struct genpkg *p = *(const struct genpkg *const *)a;
-	const struct genpkg *q = *(const struct genpkg *const *)b;
-
-	return strcmp(p->name, q->name);
-}
-
-/* depth first, dependencies before dependents */
-static void
-topo(struct genpkg **idx, size_t n, struct genpkg *p, char *state, struct genpkg *base,
-    struct genpkg *out, size_t *nout)
-{
-	json_t *deps = json_object_get(p->info, "depends"), *d;
-	size_t j;
-
-	if (state[p - base])
-		return;
-	state[p - base] = 1;
-	json_array_foreach(deps, j, d) {
-		struct genpkg *q = lookup(idx, n, genpkg_dep(d));
-
-		if (q)
-			topo(idx, n, q, state, base, out, nout);
-	}
-	out[(*nout)++] = *p;
-}
-
-/* returns a new array: pointers to v's elements sorted by id */
-static struct genpkg **
-index_by_id(struct genpkg *v, size_t n)
-{
-	struct genpkg **idx = xreallocarray(NULL, n ? n : 1, sizeof(*idx));
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		idx[i] = &v[i];
-	qsort(idx, n, sizeof(*idx), cmpid);
-	return idx;
-}
-
-int
-genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where)
-{
-	struct genpkg *v = *pkgs, *sorted, **idx;
-	size_t nv = *n, cap = nv, i, j, nout = 0;
-	char *state;
-	int ret = 0;
-
-	/* a package listed twice is the same package: keep the first */
-	idx = index_by_id(v, nv);
-	state = xcalloc(nv ? nv : 1, 1);
-	for (i = 1; i < nv; i++)
-		if (strcmp(idx[i - 1]->id, idx[i]->id) == 0)
-			state[(idx[i - 1] < idx[i] ? idx[i] : idx[i - 1]) - v] = 1;
-	for (i = j = 0; i < nv; i++) {
-		if (state[i])
-			genpkg_release(&v[i]);
-		else
-			v[j++] = v[i];
-	}
-	free(state);
-	if (j != nv) {
-		nv = j;
-		free(idx);
-		idx = index_by_id(v, nv);
-	}
-	/* add what the packages depend on and the set lacks; the store has
-	 * it, as an extracted STORE/ID always has its runtime closure beside it */
-	for (i = 0; i < nv && ret == 0; i++) {
-		json_t *deps = json_object_get(v[i].info, "depends"), *d;
-
-		json_array_foreach(deps, j, d) {
-			const char *id = genpkg_dep(d);
-
-			if (!id || lookup(idx, nv, id))
-				continue;
-			if (nv == cap) {
-				cap = cap ? 2 * cap : 16;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			if (genpkg_load(&v[nv], store, id) < 0) {
-				genpkg_release(&v[nv]);
-				ret = -1;
-				break;
-			}
-			nv++;
-			free(idx);
-			idx = index_by_id(v, nv);
-		}
-	}
-	*pkgs = v;
-	*n = nv;
-	if (ret < 0)
-		goto out;
-	/* one version of a name */
-	qsort(idx, nv, sizeof(*idx), cmpname);
-	for (i = 1; i < nv; i++) {
-		if (strcmp(idx[i - 1]->name, idx[i]->name) == 0)
-			ret = fail("only one version of %s can be active: %s and %s (%s)",
-			    idx[i]->name, idx[i - 1]->id, idx[i]->id, where);
-	}
-	if (ret < 0)
-		goto out;
-	qsort(idx, nv, sizeof(*idx), cmpid);
-	/* dependencies first, otherwise in the given order */
-	state = xcalloc(nv ? nv : 1, 1);
-	sorted = xreallocarray(NULL, nv ? nv : 1, sizeof(*sorted));
-	for (i = 0; i < nv; i++)
-		topo(idx, nv, &v[i], state, v, sorted, &nout);
-	free(state);
-	free(v);
-	*pkgs = sorted;
-out:
-	free(idx);
-	return ret;
-}
-
 static int
 is_varname(const char *s)
 {
@@ -462,11 +298,34 @@ put_export(struct buf *b, const char *var, const char *value)
 	buf_printf(b, "; export %s\n", var);
 }
 
+/* create file name in the new generation dirfd (dir, for messages) and
+ * write it; the open file in *fd, to fsync. No temp file and rename: the
+ * generation itself is one */
+static int
+put_file(int dirfd, const char *dir, const char *name, const char *data, size_t len, int *fd)
+{
+	ssize_t n;
+
+	*fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return fail("create %s/%s:", dir, name);
+	while (len > 0) {
+		n = write(*fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail("write %s/%s:", dir, name);
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* env.sh: each package's env: (deps first, {{prefix}} = its STORE/ID),
  * then the generation's own directories, so that they come first */
 static int
 write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
-    const char *dir)
+    int dirfd, const char *dir, int *fd)
 {
 	static const char *const dirvars[][3] = {
 		{"LIBRARY_PATH", "lib", NULL},
@@ -488,13 +347,13 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_shquote(&b, buf_str(&v));
 	buf_putc(&b, '\n');
 	for (i = 0; i < n; i++) {
-		const char *kind = cjson_str(pkgs[i].info, "kind");
+		const char *kind = pkgs[i].kind;
 
 		/* an interceptor's env: applies only to the pipeline entries that
 		 * name it (with its LD_PRELOAD), never to the whole active set */
 		if (kind && !strcmp(kind, "interceptor"))
 			continue;
-		env = json_object_get(pkgs[i].info, "env");
+		env = pkgs[i].env;
 		if (!env)
 			continue;
 		if (!json_is_object(env)) {
@@ -530,9 +389,7 @@ write_envsh(const struct envdir *e, const struct genpkg *pkgs, size_t n, long ge
 	buf_printf(&v, "%s/share/man", final);
 	buf_shquote(&b, buf_str(&v));
 	buf_puts(&b, "\":${MANPATH-}\"; export MANPATH\n");
-	buf_reset(&v);
-	buf_printf(&v, "%s/env.sh", dir);
-	ret = fs_write_atomic(buf_str(&v), b.s, b.len);
+	ret = put_file(dirfd, dir, "env.sh", b.s, b.len, fd);
 out:
 	free(final);
 	buf_release(&val);
@@ -541,50 +398,120 @@ out:
 	return ret;
 }
 
+/* append v (a new reference, released) as JSON on one line, keys sorted */
+static void
+put_json(struct buf *b, json_t *v)
+{
+	size_t n, room;
+
+	if (!v)
+		fatal("out of memory");
+	buf_grow(b, 256);
+	for (;;) {
+		room = b->cap - b->len - 1;
+		n = json_dumpb(v, b->s + b->len, room, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		if (n == 0)
+			fatal("out of memory");
+		if (n <= room)
+			break;
+		buf_grow(b, n);
+	}
+	b->len += n;
+	b->s[b->len] = '\0';
+	json_decref(v);
+}
+
 /*
  * active.json, the record of a generation (read by rollback, list, gc, ...):
  *   {"generation": N, "previous": M or null (active before this one),
  *    "created": "YYYY-MM-DDTHH:MM:SSZ", "builddir": "/abs", "store": "/abs",
  *    "packages": [{"name", "version", "id", "kind", "depends": [ids]}]}
- * with packages dependencies first. gc keeps every STORE/ID it names.
+ * with packages dependencies first, keys sorted, one package a line. gc
+ * keeps every STORE/ID it names. It is written a package at a time: the
+ * whole tree of a large set at once was most of the memory activate touched.
  */
 static int
 write_info(const struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
-    const char *dir)
+    int dirfd, const char *dir, int *fd)
 {
-	json_t *o, *arr = json_array(), *deps, *d, *kind;
+	struct buf b = BUF_INIT;
 	char when[32];
 	time_t now = time(NULL);
 	size_t i, j;
-	char *path = xasprintf("%s/active.json", dir);
 	int ret;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	buf_puts(&b, "{\n  \"builddir\": ");
+	put_json(&b, json_string(e->builddir));
+	buf_puts(&b, ",\n  \"created\": ");
+	put_json(&b, json_string(when));
+	buf_printf(&b, ",\n  \"generation\": %ld,\n  \"packages\": [", gen);
 	for (i = 0; i < n; i++) {
 		const struct genpkg *p = &pkgs[i];
 		json_t *ids = json_array();
 
-		deps = json_object_get(p->info, "depends");
-		json_array_foreach(deps, j, d) {
-			const char *id = genpkg_dep(d);
-
-			if (id)
-				json_array_append_new(ids, json_string(id));
-		}
-		kind = json_object_get(p->info, "kind");
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:O, s:o}",
+		for (j = 0; j < p->ndeps; j++)
+			json_array_append_new(ids, json_string(p->deps[j]));
+		buf_puts(&b, i ? ",\n    " : "\n    ");
+		put_json(&b, json_pack("{s:s, s:s, s:s, s:o, s:o}",
 		    "name", p->name, "version", p->version, "id", p->id,
-		    "kind", json_is_string(kind) ? kind : json_null(), "depends", ids));
+		    "kind", p->kind ? json_string(p->kind) : json_null(), "depends", ids));
 	}
-	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "generation", (json_int_t)gen,
-	    "previous", e->cur ? json_integer(e->cur) : json_null(), "created", when,
-	    "builddir", e->builddir, "store", e->store, "packages", arr);
-	if (!o)
-		fatal("out of memory");
-	ret = cjson_write(path, o, 0);
-	free(path);
-	json_decref(o);
+	buf_puts(&b, n ? "\n  ],\n  \"previous\": " : "],\n  \"previous\": ");
+	if (e->cur)
+		buf_printf(&b, "%ld", e->cur);
+	else
+		buf_puts(&b, "null");
+	buf_puts(&b, ",\n  \"store\": ");
+	put_json(&b, json_string(e->store));
+	buf_puts(&b, "\n}\n");
+	ret = put_file(dirfd, dir, "active.json", b.s, b.len, fd);
+	buf_release(&b);
 	return ret;
+}
+
+/*
+ * env.sh and active.json, written and fsynced by a thread of their own
+ * while the farm is made: the farm's plan leaves a processor free, and the
+ * fsyncs wait for the disk, not for a processor.
+ */
+struct filesjob {
+	const struct envdir *e;
+	const struct genpkg *pkgs;
+	size_t n;
+	long gen;
+	int dirfd, ret, started;
+	const char *dir;
+	pthread_t thread;
+};
+
+static void *
+gen_files(void *arg)
+{
+	static const char *const names[] = {"env.sh", "active.json"};
+	struct filesjob *j = arg;
+	int fd[2] = {-1, -1};
+	size_t i;
+
+	j->ret = -1;
+	if (write_envsh(j->e, j->pkgs, j->n, j->gen, j->dirfd, j->dir, &fd[0]) < 0)
+		goto out;
+	step_point("write env.sh");
+	if (write_info(j->e, j->pkgs, j->n, j->gen, j->dirfd, j->dir, &fd[1]) < 0)
+		goto out;
+	step_point("write active.json");
+	for (i = 0; i < LEN(fd); i++) {
+		if (fsync(fd[i]) < 0) {
+			fail("fsync %s/%s:", j->dir, names[i]);
+			goto out;
+		}
+	}
+	j->ret = 0;
+out:
+	for (i = 0; i < LEN(fd); i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return NULL;
 }
 
 /* build env/.gen-N.tmp and rename it to env/gen-N */
@@ -594,22 +521,33 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 {
 	char *tmp = xasprintf("%s/.gen-%ld.tmp", e->dir, gen);
 	char *final = xasprintf("%s/gen-%ld", e->dir, gen);
-	int genfd = -1, ret = -1;
+	struct filesjob fj;
+	int genfd = -1, ret = -1, farm;
 
 	if (mkdir(tmp, 0755) < 0 || (genfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fail("mkdir %s:", tmp);
 		goto out;
 	}
+	/* its bin/ lib/ share/... each in a block group of their own: the
+	 * threads that fill them seldom wait for one another */
+	topdir(genfd);
 	step_point("mkdir .gen-N.tmp");
-	if (farm_build(e->store, pkgs, n, where, genfd) < 0)
+	memset(&fj, 0, sizeof(fj));
+	fj.e = e;
+	fj.pkgs = pkgs;
+	fj.n = n;
+	fj.gen = gen;
+	fj.dirfd = genfd;
+	fj.dir = tmp;
+	fj.started = pthread_create(&fj.thread, NULL, gen_files, &fj) == 0;
+	if (!fj.started)
+		gen_files(&fj);
+	farm = farm_build(e->store, pkgs, n, where, genfd);
+	if (fj.started)
+		pthread_join(fj.thread, NULL);
+	if (fj.ret < 0 || farm < 0)
 		goto out;
 	step_point("symlink farm");
-	if (write_envsh(e, pkgs, n, gen, tmp) < 0)
-		goto out;
-	step_point("write env.sh");
-	if (write_info(e, pkgs, n, gen, tmp) < 0)
-		goto out;
-	step_point("write active.json");
 	/*
 	 * The farm is only directories and symlinks, metadata that the
 	 * journal commits in order before the rename below; the two files

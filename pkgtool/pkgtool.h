@@ -141,12 +141,35 @@ char *store_resolve(const char *store, const char *arg);
  * packages named by hand) */
 int cmd_activate(int argc, char **argv);
 
-/* envdir.c: BUILDDIR/env, the generations of the active set (layout described there) */
+/* genpkg.c: the packages of a generation, loaded from the store */
+/* what a generation needs of a package's STORE/ID/pkginfo.json */
 struct genpkg {
-	char *name, *version, *id;	/* owned */
+	char *name, *version, *id;	/* in mem */
+	const char *kind;		/* "kind", or NULL; in mem */
+	const char **deps;		/* the ndeps ids "depends" names; in mem */
+	size_t ndeps;
+	json_t *env;			/* owned reference: "env", or NULL when it is {} */
+	char *paths;			/* owned: farm_paths() */
 	char *prefix;			/* owned: STORE/ID */
-	json_t *info;			/* owned reference: STORE/ID/pkginfo.json */
+	void *mem;			/* owned */
 };
+/* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
+int genpkg_load(struct genpkg *p, const char *store, const char *id);
+/* genpkg_load for the n zeroed v[i], extracting (store_extract_all) those
+ * not in the store yet; 0 or -1 after a message (then release all n) */
+int genpkg_load_all(struct genpkg *v, const char *store, const struct store_req *reqs,
+    size_t n);
+void genpkg_release(struct genpkg *p);
+/* borrowed: the id of a pkginfo.json "depends" entry ({"name", "id"} or a
+ * string), or NULL */
+const char *genpkg_dep(const json_t *d);
+/* complete the *n packages of the array *pkgs (reallocated) with the
+ * runtime dependencies they lack (loaded from the store), drop repeated ids,
+ * refuse two versions of one name, and order them dependencies first. 0 or
+ * -1 after a message naming where */
+int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
+
+/* envdir.c: BUILDDIR/env, the generations of the active set (layout described there) */
 struct envdir {
 	char *builddir, *store, *dir;	/* owned, absolute; dir is BUILDDIR/env */
 	int fd, lock, gclock;		/* env/, env/.lock, STORE/locks/gc.lock (or -1) */
@@ -182,27 +205,21 @@ int envdir_commit(struct envdir *e, const struct genpkg *pkgs, size_t n, const c
 int envdir_switch(struct envdir *e, long n);
 /* "gen-N" to N, or 0 when name is not a generation */
 long envdir_gen_number(const char *name);
-/* fill p from STORE/ID/pkginfo.json; 0 or -1 after a message (then release p) */
-int genpkg_load(struct genpkg *p, const char *store, const char *id);
-void genpkg_release(struct genpkg *p);
-/* borrowed: the id of a pkginfo.json "depends" entry ({"name", "id"} or a
- * string), or NULL */
-const char *genpkg_dep(const json_t *d);
-/* complete the *n packages of the array *pkgs (reallocated) with the
- * runtime dependencies they lack (loaded from the store), drop repeated ids,
- * refuse two versions of one name, and order them dependencies first. 0 or
- * -1 after a message naming where */
-int genpkg_closure(const char *store, struct genpkg **pkgs, size_t *n, const char *where);
 
 /* farm.c: fill the empty directory genfd with the merged bin/ etc/ include/
  * lib/ share/ of the n packages (extracted in store): a directory that one
  * package alone provides becomes one symlink to it, a shared one a real
  * directory, and anything else a symlink into the store (through
- * genfd/.s). Two packages providing one path
- * is an error naming both and the path (and where), found before anything
- * is written. 0 or -1 after a message */
+ * genfd/.s). Two packages providing one path is an error naming both and
+ * the path (and where), as is a merged path with an empty, "." or ".."
+ * component; both are found before anything is written. 0 or -1 after a
+ * message */
 int farm_build(const char *store, const struct genpkg *pkgs, size_t n, const char *where,
     int genfd);
+/* the paths a pkginfo.json lists ("files", then "links") as one new string
+ * of NUL-terminated paths ending with an empty one; NULL when it lists
+ * none or a top directory is a link (then the farm reads the tree) */
+char *farm_paths(const json_t *info);
 /* gen-N/.s, the symlink to the store that the farm's links go through */
 #define FARM_STORE ".s"
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # t300-generations: the active set's history. Activate, add a package,
 # deactivate with cascade, rollback, gc; a conflict is refused with the set
-# unchanged; list, info, why and generations pinned; by-hand -B use.
+# unchanged, and so is a pkginfo.json path out of the generation; list,
+# info, why and generations pinned; by-hand -B use.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -218,6 +219,25 @@ assert_contains "$out" "activated generation 6: 6 packages"
 [ -d "$S/$aid" ] || fail "app not extracted again"
 out=$(pkgtool -B "$B" gc)
 assert_contains "$out" "freed "
+
+# a path in pkginfo.json that climbs out of the generation is refused
+lid=$(pkgid "$B" lone)
+chmod u+w "$S/$lid" "$S/$lid/pkginfo.json"
+cp "$S/$lid/pkginfo.json" "$T/pkginfo.json"
+sed 's#"files": {#"files": {"share/lone/../../../../escape": "00", #' "$T/pkginfo.json" \
+	>"$S/$lid/pkginfo.json"
+run pkgtool -B "$B" deactivate lone
+[ "$rc" = 0 ] || fail "deactivate lone: $out"
+expect_fail 1 pkgtool -B "$B" activate lone
+assert_contains "$out" "pkgtool: activate: $S/$lid/pkginfo.json: bad path 'share/lone/../../../../escape' (activate)"
+for f in "$B/escape" "$B/env/escape" "$B/env/share/escape"; do
+	if [ -e "$f" ] || [ -L "$f" ]; then
+		fail "a link escaped the generation: $f"
+	fi
+done
+cp "$T/pkginfo.json" "$S/$lid/pkginfo.json"
+out=$(pkgtool -B "$B" activate lone)
+assert_contains "$out" "packages (+1, -0)"
 
 # usage and bad input exit 2
 expect_fail 2 pkgtool -B "$B" gc --keep 0
