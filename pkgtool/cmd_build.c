@@ -529,10 +529,11 @@ mark(const char *path)
 }
 
 void
-build_crypto_init(void)
+crypto_init_hashing(void)
 {
 	/*
-	 * build and package hash files and never talk TLS: no need to parse
+	 * called by main for every command but fetch: they hash files and
+	 * never talk TLS, so there is no need to parse
 	 * the system's openssl.cnf on the first hash (about 2 million
 	 * instructions), to enter every legacy cipher and digest name in the
 	 * tables the first fetch copies its names from (2.8 million more: the
@@ -584,7 +585,6 @@ cmd_build(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	build_crypto_init();
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
 	if (build_init(&b, m) < 0 || !(archive = manifest_str(m, "archive"))) {

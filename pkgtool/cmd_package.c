@@ -314,7 +314,6 @@ cmd_package(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	build_crypto_init();
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
 	if (!(id = manifest_str(m, "id")) || !(store = manifest_str(m, "store")) ||

@@ -45,7 +45,7 @@ int build_lock(const char *store, const char *id);
 /* set OpenSSL up for a process that hashes but never uses TLS (no
  * openssl.cnf, no legacy cipher and digest tables, no cleanup at exit);
  * call before the first hash */
-void build_crypto_init(void);
+void crypto_init_hashing(void);
 /* work.c: BUILDDIR/work/ID, a build's scratch tree */
 /* make work (BUILDDIR/work/ID) with src, home, tmp and dest, and root (the
  * STORE/ID under dest), from a spare tree when there is one; removes what an
