@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "diag.h"
+#include "pool.h"
 #include "version.h"
 
 /* yaml.c: YAML files as trees of nodes that remember where they were written */
@@ -252,9 +253,6 @@ struct pkg {
 
 struct pipeline;
 
-/* pool.c: the most threads pkggen uses */
-#define POOL_MAX 8
-
 /* cache.c: key -> value files that save work on re-runs (strings in the arena) */
 struct cache {
 	struct map m;
@@ -392,16 +390,6 @@ void prefetch(struct gen *g, const char *const *inputs, size_t ninputs);
 int prefetch_take(struct gen *g, const char *dir, struct recipe **r);
 /* drop what nobody took */
 void prefetch_release(struct gen *g);
-
-/* pool.c */
-/* call fn(ctx, i, t) for every i in 0..n-1, on up to nthreads threads (this
- * one included, at most POOL_MAX - 1); t, below nthreads, tells which thread
- * runs it. Returns when all are done. */
-void pool_run(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t), void *ctx);
-/* pool_run on nthreads new threads while this one runs beside(arg), then
- * helps them; t goes up to nthreads */
-void pool_run_beside(size_t n, unsigned nthreads, void (*fn)(void *ctx, size_t i, unsigned t),
-    void *ctx, void (*beside)(void *arg), void *arg);
 
 /* graph.c */
 /* print the package graph as Graphviz dot on stdout */

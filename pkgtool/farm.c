@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "pkgtool.h"
+#include "pool.h"
 #include "util.h"
 
 /*
@@ -343,9 +343,8 @@ struct linkjob {
 	const struct plan *p;
 	const uint32_t *links;
 	size_t n;
-	int err, started;
+	int err;
 	const struct node *bad;
-	pthread_t thread;
 };
 
 /* "../../.s/ID/REL" for x, where REL is x's path, in t (PATH_MAX bytes) */
@@ -373,10 +372,11 @@ target(const struct plan *p, const struct node *x, char *t)
 	return 0;
 }
 
-static void *
-make_links(void *arg)
+/* pool_run's fn: the stretch i of the links */
+static void
+make_links(void *arg, size_t k, unsigned thread)
 {
-	struct linkjob *j = arg;
+	struct linkjob *j = (struct linkjob *)arg + k;
 	const struct plan *p = j->p;
 	char name[PATH_MAX], t[PATH_MAX];
 	size_t i;
@@ -392,7 +392,6 @@ make_links(void *arg)
 			break;
 		}
 	}
-	return NULL;
 }
 
 static int
@@ -420,16 +419,8 @@ write_links(struct plan *p)
 		jobs[i].n = to - from;
 		from = to;
 	}
-	/* a thread that cannot start leaves its stretch to this one */
-	for (i = 1; i < n; i++)
-		jobs[i].started = pthread_create(&jobs[i].thread, NULL, make_links, &jobs[i]) == 0;
-	make_links(&jobs[0]);
-	for (i = 1; i < n; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		else
-			make_links(&jobs[i]);
-	}
+	/* a stretch each, so that threads seldom share a directory's lock */
+	pool_run(n, (unsigned)n, make_links, jobs);
 	for (i = 0; i < n && ret == 0; i++) {
 		if (jobs[i].bad) {
 			errno = jobs[i].err;

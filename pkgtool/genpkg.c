@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* genpkg: the packages of a generation, loaded from the store, and their closure */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,35 +8,10 @@
 
 #include "buf.h"
 #include "cjson.h"
+#include "fs.h"
 #include "pkgtool.h"
+#include "pool.h"
 #include "util.h"
-
-/* read path whole into b (reset first); 0 or -1 with errno set. No
- * fstat: read until end of file, into b's memory of the last call */
-static int
-read_whole(const char *path, struct buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
-	ssize_t n;
-
-	buf_reset(b);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		buf_grow(b, 4096);
-		n = read(fd, b->s + b->len, b->cap - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		b->len += (size_t)n;
-	}
-	e = errno;
-	close(fd);
-	b->s[b->len] = '\0';
-	errno = e;
-	return n < 0 ? -1 : 0;
-}
 
 /* put in one block what a generation needs of pkginfo.json info, the
  * paths in another: the tree is freed then, and the next package's parse
@@ -110,7 +83,8 @@ load(struct genpkg *p, const char *store, const char *id, struct buf *b, int fla
 	p->prefix = xasprintf("%s/%s", store, id);
 	path = xasprintf("%s/pkginfo.json", p->prefix);
 	/* read whole: jansson's own file reading goes a byte at a time */
-	if (read_whole(path, b) < 0) {
+	buf_reset(b);
+	if (fs_read(path, b) < 0) {
 		if ((flags & LOAD_MAYBE) && errno == ENOENT)
 			ret = 1;
 		else if (!quiet)
@@ -160,14 +134,13 @@ struct loadjob {
 	const struct store_req *reqs;
 	size_t n;
 	signed char *r;		/* load()'s result for each */
-	pthread_t thread;
-	int started;
 };
 
-static void *
-load_stretch(void *arg)
+/* pool_run's fn: the stretch k of the packages */
+static void
+load_stretch(void *arg, size_t k, unsigned thread)
 {
-	struct loadjob *j = arg;
+	struct loadjob *j = (struct loadjob *)arg + k;
 	struct buf b = BUF_INIT;
 	size_t i;
 
@@ -175,7 +148,6 @@ load_stretch(void *arg)
 		j->r[i] = (signed char)load(&j->v[i], j->store, j->reqs[i].id, &b,
 		    LOAD_MAYBE | LOAD_QUIET);
 	buf_release(&b);
-	return NULL;
 }
 
 int
@@ -214,18 +186,9 @@ genpkg_load_all(struct genpkg *v, const char *store, const struct store_req *req
 		jobs[i].reqs = reqs + from;
 		jobs[i].n = to - from;
 		jobs[i].r = r + from;
-		jobs[i].started = 0;
 		from = to;
 	}
-	for (i = 1; i < nj; i++)
-		jobs[i].started = pthread_create(&jobs[i].thread, NULL, load_stretch, &jobs[i]) == 0;
-	load_stretch(&jobs[0]);
-	for (i = 1; i < nj; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		else
-			load_stretch(&jobs[i]);
-	}
+	pool_run(nj, (unsigned)nj, load_stretch, jobs);
 	/* the usual case: all extracted, found with no stat first */
 	missing = xcalloc(n ? n : 1, sizeof(*missing));
 	at = xcalloc(n ? n : 1, sizeof(*at));

@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "gen.h"
+#include "pool.h"
 #include "util.h"
 
 struct pool {
