@@ -272,6 +272,26 @@ out:
 
 /* the entry name with strip leading components dropped, in out; "." and empty
  * components are ignored. 1 kept, 0 nothing left, -1 absolute or with ".." */
+/*
+ * The formats a source archive may come in: all that libarchive reads but
+ * xar, which would load libxml2 and ICU into every package step (la.h).
+ */
+static void
+read_support_formats(struct archive *a)
+{
+	archive_read_support_format_tar(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_ar(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_lha(a);
+	archive_read_support_format_warc(a);
+}
+
 static int
 clean_name(const char *name, int strip, struct buf *out)
 {
@@ -505,7 +525,7 @@ archive_unpack(const char *path, const char *dir, int strip)
 	if (!r || !w)
 		fatal("out of memory");
 	archive_read_support_filter_all(r);
-	archive_read_support_format_all(r);
+	read_support_formats(r);
 	archive_write_disk_set_options(w, UNPACK_FLAGS);
 	if (archive_read_open_filename(r, path, 65536) != ARCHIVE_OK) {
 		fail("%s: %s", path, archive_error_string(r));
@@ -604,7 +624,7 @@ archive_read_member(const char *path, const char *member, struct buf *out)
 	struct archive_entry *ae;
 	int r, ret = -1;
 
-	archive_read_support_format_all(a);
+	read_support_formats(a);
 	archive_read_support_filter_all(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		fail("%s: %s", path, archive_error_string(a));

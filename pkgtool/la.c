@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* la: libarchive, opened with dlopen the first time pkgtool needs it */
+/* la: libarchive, opened with dlopen the first time pkgtool needs it
+ * (unless configure linked it in: LA_STATIC) */
 #define LA_IMPLEMENTATION
 #include <dlfcn.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 
 #include "la.h"
 #include "util.h"
+
+#ifndef LA_STATIC
 
 static const struct {
 	const char *name;
@@ -41,8 +44,17 @@ static const struct {
 	{"archive_read_next_header", offsetof(struct la, read_next_header)},
 	{"archive_read_open_filename", offsetof(struct la, read_open_filename)},
 	{"archive_read_support_filter_all", offsetof(struct la, read_support_filter_all)},
-	{"archive_read_support_format_all", offsetof(struct la, read_support_format_all)},
+	{"archive_read_support_format_7zip", offsetof(struct la, read_support_format_7zip)},
+	{"archive_read_support_format_ar", offsetof(struct la, read_support_format_ar)},
+	{"archive_read_support_format_cab", offsetof(struct la, read_support_format_cab)},
+	{"archive_read_support_format_cpio", offsetof(struct la, read_support_format_cpio)},
+	{"archive_read_support_format_iso9660", offsetof(struct la, read_support_format_iso9660)},
+	{"archive_read_support_format_lha", offsetof(struct la, read_support_format_lha)},
+	{"archive_read_support_format_rar", offsetof(struct la, read_support_format_rar)},
+	{"archive_read_support_format_rar5", offsetof(struct la, read_support_format_rar5)},
 	{"archive_read_support_format_tar", offsetof(struct la, read_support_format_tar)},
+	{"archive_read_support_format_warc", offsetof(struct la, read_support_format_warc)},
+	{"archive_read_support_format_zip", offsetof(struct la, read_support_format_zip)},
 	{"archive_write_add_filter_none", offsetof(struct la, write_add_filter_none)},
 	{"archive_write_add_filter_xz", offsetof(struct la, write_add_filter_xz)},
 	{"archive_write_add_filter_zstd", offsetof(struct la, write_add_filter_zstd)},
@@ -90,3 +102,4 @@ la_get(void)
 	loaded = 1;
 	return &la;
 }
+#endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* la: libarchive, opened with dlopen the first time pkgtool needs it */
+/* la: libarchive, linked in (LA_STATIC) or opened with dlopen the first
+ * time pkgtool needs it */
 #ifndef PKGTOOL_LA_H
 #define PKGTOOL_LA_H
 
@@ -8,6 +9,9 @@
  * libstdc++ with it: about 3 ms of dynamic linking that lifecycle steps and
  * cached fetches never need. Files that use libarchive include this header
  * instead of <archive.h>; each call goes through a table filled on first use.
+ * When configure could link libarchive's static archive (LA_STATIC), only
+ * the compression libraries are loaded at start and calls go direct: the
+ * table and its macros are left out.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -42,8 +46,17 @@ struct la {
 	__typeof__(archive_read_next_header) *read_next_header;
 	__typeof__(archive_read_open_filename) *read_open_filename;
 	__typeof__(archive_read_support_filter_all) *read_support_filter_all;
-	__typeof__(archive_read_support_format_all) *read_support_format_all;
+	__typeof__(archive_read_support_format_7zip) *read_support_format_7zip;
+	__typeof__(archive_read_support_format_ar) *read_support_format_ar;
+	__typeof__(archive_read_support_format_cab) *read_support_format_cab;
+	__typeof__(archive_read_support_format_cpio) *read_support_format_cpio;
+	__typeof__(archive_read_support_format_iso9660) *read_support_format_iso9660;
+	__typeof__(archive_read_support_format_lha) *read_support_format_lha;
+	__typeof__(archive_read_support_format_rar) *read_support_format_rar;
+	__typeof__(archive_read_support_format_rar5) *read_support_format_rar5;
 	__typeof__(archive_read_support_format_tar) *read_support_format_tar;
+	__typeof__(archive_read_support_format_warc) *read_support_format_warc;
+	__typeof__(archive_read_support_format_zip) *read_support_format_zip;
 	__typeof__(archive_write_add_filter_none) *write_add_filter_none;
 	__typeof__(archive_write_add_filter_xz) *write_add_filter_xz;
 	__typeof__(archive_write_add_filter_zstd) *write_add_filter_zstd;
@@ -66,7 +79,7 @@ struct la {
  * cannot be loaded */
 const struct la *la_get(void);
 
-#ifndef LA_IMPLEMENTATION
+#if !defined(LA_IMPLEMENTATION) && !defined(LA_STATIC)
 #define archive_entry_copy_hardlink (la_get()->entry_copy_hardlink)
 #define archive_entry_copy_pathname (la_get()->entry_copy_pathname)
 #define archive_entry_copy_symlink (la_get()->entry_copy_symlink)
@@ -96,8 +109,17 @@ const struct la *la_get(void);
 #define archive_read_next_header (la_get()->read_next_header)
 #define archive_read_open_filename (la_get()->read_open_filename)
 #define archive_read_support_filter_all (la_get()->read_support_filter_all)
-#define archive_read_support_format_all (la_get()->read_support_format_all)
+#define archive_read_support_format_7zip (la_get()->read_support_format_7zip)
+#define archive_read_support_format_ar (la_get()->read_support_format_ar)
+#define archive_read_support_format_cab (la_get()->read_support_format_cab)
+#define archive_read_support_format_cpio (la_get()->read_support_format_cpio)
+#define archive_read_support_format_iso9660 (la_get()->read_support_format_iso9660)
+#define archive_read_support_format_lha (la_get()->read_support_format_lha)
+#define archive_read_support_format_rar (la_get()->read_support_format_rar)
+#define archive_read_support_format_rar5 (la_get()->read_support_format_rar5)
 #define archive_read_support_format_tar (la_get()->read_support_format_tar)
+#define archive_read_support_format_warc (la_get()->read_support_format_warc)
+#define archive_read_support_format_zip (la_get()->read_support_format_zip)
 #define archive_write_add_filter_none (la_get()->write_add_filter_none)
 #define archive_write_add_filter_xz (la_get()->write_add_filter_xz)
 #define archive_write_add_filter_zstd (la_get()->write_add_filter_zstd)
