@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -101,8 +102,13 @@ phase(const char *what)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-	if (what)
-		fprintf(stderr, "pkggen: %s: %.1f ms\n", what, now - last);
+	if (what) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "pkggen: %s: %.1f ms (peak RSS %ld MB)\n", what, now - last,
+		    ru.ru_maxrss / 1024);
+	}
 	last = now;
 }
 

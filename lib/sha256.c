@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sha256: SHA-256 (and SHA-1, for pkgpanda recipes) through OpenSSL EVP, as hex */
+/* sha256: SHA-256 (and SHA-1, for pkgpanda recipes) by OpenSSL's libcrypto, as hex */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,14 +8,71 @@
 #include <string.h>
 #include <unistd.h>
 
+/* SHA256_Init and friends are deprecated in OpenSSL 3 in favour of EVP, but
+ * still built (unless OpenSSL was configured without them, which the EVP
+ * path below covers) */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/opensslconf.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "sha256.h"
 #include "util.h"
 
-/* OpenSSL 3 looks an algorithm up again on every EVP_sha256() init (some
- * thousands of instructions, more than hashing a short string); fetch each
- * once, for every thread */
+/*
+ * OpenSSL 3's EVP finds SHA-256 through its provider machinery: the first
+ * fetch in a process builds the default provider's method store, about
+ * 2.8 ms here, and every pkgtool step is a new process that hashes a file
+ * or two. The digest functions themselves are the same code either way, so
+ * they are called directly.
+ */
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+union digest_state {
+	SHA256_CTX s256;
+	SHA_CTX s1;
+};
+
+_Static_assert(sizeof(union digest_state) <= sizeof(((struct hasher *)0)->state),
+    "struct hasher's state is too small for OpenSSL's SHA contexts");
+
+void
+hasher_init(struct hasher *h, enum hash_algo algo)
+{
+	union digest_state *st = (union digest_state *)h->state;
+
+	h->algo = algo;
+	if (algo == HASH_SHA1)
+		SHA1_Init(&st->s1);
+	else
+		SHA256_Init(&st->s256);
+}
+
+void
+hasher_update(struct hasher *h, const void *data, size_t len)
+{
+	union digest_state *st = (union digest_state *)h->state;
+
+	if (h->algo == HASH_SHA1)
+		SHA1_Update(&st->s1, data, len);
+	else
+		SHA256_Update(&st->s256, data, len);
+}
+
+static unsigned
+digest_final(struct hasher *h, unsigned char *md)
+{
+	union digest_state *st = (union digest_state *)h->state;
+
+	if (h->algo == HASH_SHA1) {
+		SHA1_Final(md, &st->s1);
+		return SHA_DIGEST_LENGTH;
+	}
+	SHA256_Final(md, &st->s256);
+	return SHA256_DIGEST_LENGTH;
+}
+#else
+/* fetched once for every thread: OpenSSL 3 looks an algorithm up again on
+ * every EVP_sha256() init */
 static EVP_MD *md_sha256, *md_sha1;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
@@ -40,28 +97,41 @@ hasher_init(struct hasher *h, enum hash_algo algo)
 		md = algo == HASH_SHA1 ? EVP_sha1() : EVP_sha256();
 	if (!EVP_DigestInit_ex2(ctx, md, NULL))
 		fatal("EVP_DigestInit_ex2 failed");
-	h->ctx = ctx;
+	memcpy(h->state, &ctx, sizeof(ctx));
 	h->algo = algo;
 }
 
 void
 hasher_update(struct hasher *h, const void *data, size_t len)
 {
-	if (!EVP_DigestUpdate(h->ctx, data, len))
+	EVP_MD_CTX *ctx;
+
+	memcpy(&ctx, h->state, sizeof(ctx));
+	if (!EVP_DigestUpdate(ctx, data, len))
 		fatal("EVP_DigestUpdate failed");
 }
+
+static unsigned
+digest_final(struct hasher *h, unsigned char *md)
+{
+	EVP_MD_CTX *ctx;
+	unsigned int n = 0;
+
+	memcpy(&ctx, h->state, sizeof(ctx));
+	if (!EVP_DigestFinal_ex(ctx, md, &n))
+		fatal("EVP_DigestFinal_ex failed");
+	EVP_MD_CTX_free(ctx);
+	return n;
+}
+#endif
 
 void
 hasher_final(struct hasher *h, char hex[SHA256_HEX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = digest_final(h, md), i;
 	static const char digits[] = "0123456789abcdef";
 
-	if (!EVP_DigestFinal_ex(h->ctx, md, &n))
-		fatal("EVP_DigestFinal_ex failed");
-	EVP_MD_CTX_free(h->ctx);
-	h->ctx = NULL;
 	for (i = 0; i < n && i < 32; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];

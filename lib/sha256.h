@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sha256: SHA-256 (and SHA-1, for pkgpanda recipes) through OpenSSL EVP, as hex */
+/* sha256: SHA-256 (and SHA-1, for pkgpanda recipes) by OpenSSL's libcrypto, as hex */
 #ifndef PKGTOOL_SHA256_H
 #define PKGTOOL_SHA256_H
 
@@ -13,7 +13,8 @@ enum hash_algo {
 };
 
 struct hasher {
-	void *ctx;	/* EVP_MD_CTX */
+	/* OpenSSL's SHA256_CTX or SHA_CTX (or a pointer to an EVP_MD_CTX) */
+	_Alignas(8) unsigned char state[128];
 	enum hash_algo algo;
 };
 

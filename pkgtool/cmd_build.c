@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "cjson.h"
@@ -46,7 +45,8 @@ usage(FILE *f)
 	    "store already holds is a cache hit for a build directory that never\n"
 	    "built it. Output goes to BUILDDIR/log/ID.build.log.\n\n"
 	    "environment:\n"
-	    "  PKGTOOL_KEEP_WORK  1: keep BUILDDIR/work/ID after a successful build\n");
+	    "  PKGTOOL_KEEP_WORK  1: keep BUILDDIR/work/ID after a successful build\n"
+	    "  PKGTOOL_TIMING     1: print how long each part of the step took\n");
 }
 
 static char *
@@ -501,6 +501,7 @@ build_run(json_t *m)
 	if (patch(&b, &e) < 0)
 		goto out;
 	argv[3] = script;
+	timing_mark("work tree");
 	st = proc_run((char *const *)argv, env_array(&e), b.src, b.log);
 	if (st != 0) {
 		failed(&b, "", st);
@@ -526,21 +527,6 @@ mark(const char *path)
 		return fail("create %s:", path);
 	close(fd);
 	return 0;
-}
-
-void
-crypto_init_hashing(void)
-{
-	/*
-	 * called by main for every command but fetch: they hash files and
-	 * never talk TLS, so there is no need to parse
-	 * the system's openssl.cnf on the first hash (about 2 million
-	 * instructions), to enter every legacy cipher and digest name in the
-	 * tables the first fetch copies its names from (2.8 million more: the
-	 * provider's own names find SHA-256), nor to free it all at exit
-	 */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-	    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
 int
@@ -587,6 +573,7 @@ cmd_build(int argc, char **argv)
 	}
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
+	timing_mark("manifest");
 	if (build_init(&b, m) < 0 || !(archive = manifest_str(m, "archive"))) {
 		ret = 2;
 		goto out;
@@ -614,8 +601,13 @@ cmd_build(int argc, char **argv)
 		goto out;
 	}
 	keep = getenv("PKGTOOL_KEEP_WORK");
-	if (build_run(m) < 0 || package_run(m, &whole) < 0)
+	timing_mark("locks");
+	if (build_run(m) < 0)
 		goto out;
+	timing_mark("build");
+	if (package_run(m, &whole) < 0)
+		goto out;
+	timing_mark("archive stored");
 	/* the packed tree is what unpacking the archive gives: it becomes
 	 * STORE/ID now rather than being deleted and unpacked again by the
 	 * first step that needs it */
@@ -625,6 +617,7 @@ cmd_build(int argc, char **argv)
 		goto out;
 	if (!(keep && !strcmp(keep, "1")) && work_done(b.builddir, b.work, b.store) < 0)
 		goto out;
+	timing_mark("publish");
 	ret = 0;
 out:
 	if (gc >= 0)

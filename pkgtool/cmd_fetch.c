@@ -386,7 +386,7 @@ is_http(const char *url)
 int
 fetch_try_url(struct source *src, const char *url, struct buf *why, int *mismatch)
 {
-	struct sink s = {-1, {NULL, HASH_SHA256}, 0, 0};
+	struct sink s;
 	char got[SHA256_HEX], *tmp;
 	int r;
 
@@ -407,6 +407,8 @@ fetch_try_url(struct source *src, const char *url, struct buf *why, int *mismatc
 		return r;
 	}
 	fetch_tmp_track(tmp);
+	s.bytes = 0;
+	s.err = 0;
 	hasher_init(&s.h, src->halgo);
 	r = is_http(url) ? fetch_http(url, &s, why) : fetch_local(url, &s, why);
 	hasher_final(&s.h, got);

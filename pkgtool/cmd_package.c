@@ -255,6 +255,7 @@ package_run(json_t *m, int *publishable)
 	json_object_set_new(info, "links", w.links);
 	if (walk(&w, "") < 0)
 		goto out;
+	timing_mark("walk");
 	pkginfo = xasprintf("%s/pkginfo.json", root);
 	if (cjson_write(pkginfo, info, fs_durable() ? 0 : CJSON_NOSYNC) < 0 ||
 	    lstat(pkginfo, &st) < 0 || settle(pkginfo, &st, when) < 0)
@@ -263,8 +264,10 @@ package_run(json_t *m, int *publishable)
 	tmp = xasprintf("%s/tmp/%ld.%s", store, (long)getpid(), fs_basename(archive));
 	if (fs_mkparent(tmp) < 0 || fs_mkparent(archive) < 0)
 		goto out;
+	timing_mark("pkginfo");
 	if (archive_pack(root, tmp, when) < 0)
 		goto out;
+	timing_mark("pack");
 	if (publishable)
 		*publishable = !w.shared;
 	if (fs_exists(archive) && same(tmp, archive)) {

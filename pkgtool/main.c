@@ -60,6 +60,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ret;
 
+	timing_mark(NULL);
 	util_set_prefix("pkgtool");
 	argv++, argc--;
 	while (argc > 0 && argv[0][0] == '-') {
@@ -88,11 +89,6 @@ main(int argc, char **argv)
 			continue;
 		snprintf(prefix, sizeof(prefix), "pkgtool: %s", cmds[i].name);
 		util_set_prefix(prefix);
-		/* only fetch talks TLS (libcurl's, which shares pkgtool's
-		 * libcrypto when that is linked shared): it keeps the system's
-		 * openssl.cnf; every other command only hashes */
-		if (strcmp(cmds[i].name, "fetch") != 0)
-			crypto_init_hashing();
 		ret = cmds[i].run(argc, argv);
 		if (ret == 0)
 			check_stdout();

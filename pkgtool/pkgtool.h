@@ -42,10 +42,6 @@ int build_run(json_t *m);
  * holds (making the store's directories first in a new store); returns the
  * fd (close it to unlock), or -1 after a message */
 int build_lock(const char *store, const char *id);
-/* set OpenSSL up for a process that hashes but never uses TLS (no
- * openssl.cnf, no legacy cipher and digest tables, no cleanup at exit);
- * call before the first hash */
-void crypto_init_hashing(void);
 /* work.c: BUILDDIR/work/ID, a build's scratch tree */
 /* make work (BUILDDIR/work/ID) with src, home, tmp and dest, and root (the
  * STORE/ID under dest), from a spare tree when there is one; removes what an
@@ -229,6 +225,8 @@ void step_point(const char *what);
 int timing_on(void);
 /* a monotonic clock in milliseconds */
 double timing_ms(void);
+/* with PKGTOOL_TIMING=1, print the time since the last mark as WHAT (NULL: start) */
+void timing_mark(const char *what);
 
 /* cmd_generation.c: the history of the active set */
 int cmd_deactivate(int argc, char **argv);

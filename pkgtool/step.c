@@ -54,3 +54,22 @@ timing_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+/* with PKGTOOL_TIMING=1, print how long it has been since the last mark
+ * (the first: since the process started, as far as main knows) */
+void
+timing_mark(const char *what)
+{
+	static double last;
+	static int on = -1;
+	double now;
+
+	if (on < 0)
+		on = timing_on();
+	if (!on)
+		return;
+	now = timing_ms();
+	if (what && last > 0)
+		fprintf(stderr, "pkgtool: %s: %.2f ms\n", what, now - last);
+	last = now;
+}
