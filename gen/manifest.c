@@ -226,7 +226,7 @@ inputs_sig(struct gen *g, const struct pkg *p, char hex[SHA256_HEX])
 struct writing {
 	struct gen *g;
 	int dirfd;	/* BUILDDIR/.pkggen */
-	int fresh;	/* .pkggen/pkg is new */
+	int fresh;	/* .pkggen/pkg is new: it is filled as .pkggen/pkg.new */
 	struct cache_log log[POOL_MAX];
 	atomic_int failed;
 };
@@ -252,15 +252,48 @@ state(struct gen *g, int dirfd, const char *rel, const char *sig)
 	    (size_t)st.st_size == strtoull(c + n + 1, NULL, 10) ? UNCHANGED : UNKNOWN;
 }
 
-/* write m as rel (write-if-changed, unless it is missing) and log its record
- * "SIG SIZE"; 0 or -1 */
+/* create path with data in a directory nothing reads yet: no temp file and
+ * rename, which would double the directory updates; 0 or -1 */
+static int
+write_new(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t off = 0;
+
+	if (fd < 0)
+		return fail("create %s:", path);
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail("write %s:", path);
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0) {
+		fail("close %s:", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* write m as rel (write-if-changed, unless it is missing; under a directory
+ * still being filled, at = its name, straight to the file) and log its
+ * record "SIG SIZE"; 0 or -1 */
 static int
 write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
-    const char *sig, enum state st, json_t *m)
+    const char *sig, enum state st, json_t *m, const char *at, int compact)
 {
-	char *s = cjson_pretty(m), *path = xasprintf("%s/.pkggen/%s", g->builddir, rel);
+	char *s = compact ? cjson_dump(m) : cjson_pretty(m), *path = at ? xasprintf("%s/.pkggen/%s/%s", g->builddir, at,
+	    strchr(rel, '/') + 1) : xasprintf("%s/.pkggen/%s", g->builddir, rel);
 	size_t len = strlen(s);
-	int r = st == MISSING ? fs_write_atomic_flags(path, s, len, 0) :
+	int r = at ? write_new(path, s, len) : st == MISSING ? fs_write_atomic_flags(path, s, len, 0) :
 	    fs_write_if_changed_flags(path, s, len, 0);
 
 	if (r >= 0)
@@ -283,16 +316,15 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	inputs_sig(g, p, sig);
 	st = w->fresh ? MISSING : state(g, w->dirfd, rel, sig);
 	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, sig, st,
-	    pkg_manifest(g, &g->ta[t], p)) < 0)
+	    pkg_manifest(g, &g->ta[t], p), w->fresh ? "pkg.new" : NULL, 0) < 0)
 		w->failed = 1;
 	free(rel);
 }
 
-/* activate.json: the runtime closure of the inputs */
+/* activate.json: the runtime closure of the inputs; its record goes to log */
 static int
-write_activate(struct gen *g, int dirfd)
+write_activate(struct gen *g, int dirfd, struct cache_log *log)
 {
-	struct cache_log log = {0};
 	json_t *act, *pkgs;
 	enum state st;
 	struct hasher h;
@@ -331,9 +363,31 @@ write_activate(struct gen *g, int dirfd)
 	json_object_set_new(act, "store", json_string(g->store));
 	json_object_set_new(act, "builddir", json_string(g->builddir));
 	json_object_set_new(act, "packages", pkgs);
-	r = write_signed(g, &g->a, &log, "activate.json", sig, st, act);
-	cache_apply(g, &g->written, &log);
+	/* one entry per package: compact, it is a third smaller and quicker to
+	 * write and to read back (`jq . activate.json` shows it indented) */
+	r = write_signed(g, &g->a, log, "activate.json", sig, st, act, NULL, 1);
 	return r;
+}
+
+/* what runs beside the package manifests' writers: the caller's work
+ * (build.ninja's text), then activate.json */
+struct beside {
+	struct gen *g;
+	int dirfd;
+	void (*fn)(void *arg);
+	void *arg;
+	struct cache_log log;
+	int ret;
+};
+
+static void
+beside_run(void *arg)
+{
+	struct beside *b = arg;
+
+	if (b->fn)
+		b->fn(b->arg);
+	b->ret = write_activate(b->g, b->dirfd, &b->log);
 }
 
 int
@@ -341,32 +395,50 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 {
 	json_t *fetches = json_object();
 	struct writing w = {g, -1, 0, {{0}}, 0};
+	struct beside bs = {0};
 	const char *key;
 	json_t *v;
 	size_t i, j;
 	unsigned t;
 	int ret = 0;
-	char *dir;
+	char *dir, *newdir = NULL, *top;
 
 	dir = xasprintf("%s/.pkggen/fetch", g->builddir);
 	ret |= fs_mkdirs(dir, 0755);
 	free(dir);
+	/*
+	 * A new build directory's package manifests (most of the files pkggen
+	 * writes) go straight into .pkggen/pkg.new, without a temp file and a
+	 * rename each, and it becomes .pkggen/pkg once all are written: before,
+	 * nothing names a file in it, so none is ever seen half-written. One
+	 * left by a run that died is removed first.
+	 */
 	dir = xasprintf("%s/.pkggen/pkg", g->builddir);
-	/* a new directory holds no manifest to look at first */
 	w.fresh = access(dir, F_OK) < 0 && errno == ENOENT;
-	ret |= fs_mkdirs(dir, 0755);
-	free(dir);
-	if (ret)
-		return -1;
-	/* manifests are looked at relative to .pkggen: a shorter path walk */
-	dir = xasprintf("%s/.pkggen", g->builddir);
-	w.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w.dirfd < 0) {
-		fail("open %s:", dir);
+	if (w.fresh) {
+		newdir = xasprintf("%s.new", dir);
+		if (access(newdir, F_OK) == 0)
+			ret |= fs_rmtree(newdir);
+		ret |= fs_mkdirs(newdir, 0755);
+	} else {
+		ret |= fs_mkdirs(dir, 0755);
+	}
+	if (ret) {
 		free(dir);
+		free(newdir);
 		return -1;
 	}
-	free(dir);
+	/* manifests are looked at relative to .pkggen: a shorter path walk */
+	top = xasprintf("%s/.pkggen", g->builddir);
+	w.dirfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.dirfd < 0) {
+		fail("open %s:", top);
+		free(top);
+		free(dir);
+		free(newdir);
+		return -1;
+	}
+	free(top);
 
 	for (i = 0; i < g->norder; i++) {
 		const struct pkg *p = g->order[i];
@@ -404,16 +476,25 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 			add_unique(json_object_get(f, "packages"), p->r->name);
 		}
 	}
-	/* the packages' manifests, which are most of the work, on every thread */
-	pool_run_beside(g->norder, g->threads, write_pkg, &w, beside, arg);
+	/* the packages' manifests, which are most of the work, on every thread;
+	 * build.ninja's text and activate.json beside them */
+	bs.g = g;
+	bs.dirfd = w.dirfd;
+	bs.fn = beside;
+	bs.arg = arg;
+	pool_run_beside(g->norder, g->threads, write_pkg, &w, beside_run, &bs);
 	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->written, &w.log[t]);
-	ret |= w.failed;
+	cache_apply(g, &g->written, &bs.log);
+	ret |= w.failed | bs.ret;
+	if (w.fresh && !w.failed && rename(newdir, dir) < 0)
+		ret |= fail("rename %s to %s:", newdir, dir);
+	free(dir);
+	free(newdir);
 	json_object_foreach(fetches, key, v)
 		ret |= write_json(g, arena_printf(&g->a, "fetch/%s.json", key), json_incref(v));
 	json_decref(fetches);
 
-	ret |= write_activate(g, w.dirfd);
 	close(w.dirfd);
 	return ret ? -1 : 0;
 }

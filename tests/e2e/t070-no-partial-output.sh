@@ -108,6 +108,21 @@ cp "$T/a.yaml" "$R/a/package.yaml"
 pkggen --check -R "$R" -B "$T/fresh" b >/dev/null
 [ ! -e "$T/fresh" ] || fail "pkggen --check wrote into a build dir: $(find "$T/fresh")"
 
+# a new build directory's package manifests are written into .pkggen/pkg.new,
+# which becomes .pkggen/pkg only when all are: one left by a pkggen that died
+# half-way (here, with a stray file) is removed, and its files never used
+mkdir -p "$T/died/.pkggen/pkg.new"
+echo '{"half":' >"$T/died/.pkggen/pkg.new/a--1.0--000000000000.json"
+pkggen -R "$R" -B "$T/died" b >/dev/null
+[ ! -e "$T/died/.pkggen/pkg.new" ] || fail "pkg.new is left: $(ls -a "$T/died/.pkggen")"
+[ ! -e "$T/died/.pkggen/pkg/a--1.0--000000000000.json" ] ||
+	fail "a file of the dead run's pkg.new was kept"
+[ "$(find "$T/died/.pkggen/pkg" -type f | wc -l)" = 2 ] ||
+	fail "expected the manifests of a and b: $(find "$T/died/.pkggen/pkg")"
+run run_ninja "$T/died" packages
+[ "$rc" = 0 ] || fail "building after the dead run's leftovers failed ($rc):
+$out"
+
 # every error of a run is reported (SPEC §2), also one in a dependency of a
 # recipe that has an error of its own
 sed -i 's/^summary:/sumary:/' "$R/b/package.yaml"
