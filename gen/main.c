@@ -331,6 +331,8 @@ main(int argc, char **argv)
 	nj.regen_cmd = cmd.s;
 	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g, text, &nj) < 0 ||
 	    pipeline_write(&g) < 0) {
+		fprintf(stderr, "pkggen: %s/build.ninja not written; run pkggen again once the "
+		    "error above is fixed\n", g.builddir);
 		ret = 1;
 		goto out;
 	}

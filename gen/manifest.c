@@ -310,9 +310,14 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	struct writing *w = ctx;
 	struct gen *g = w->g;
 	const struct pkg *p = g->order[i];
-	char *rel = xasprintf("pkg/%s.json", p->id), sig[SHA256_HEX];
+	char *rel, sig[SHA256_HEX];
 	enum state st;
 
+	/* after a failure (a full disk, say) the rest would only fail the same
+	 * way, each with its own message */
+	if (w->failed)
+		return;
+	rel = xasprintf("pkg/%s.json", p->id);
 	inputs_sig(g, p, sig);
 	st = w->fresh ? MISSING : state(g, w->dirfd, rel, sig);
 	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, sig, st,
@@ -489,6 +494,8 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 	ret |= w.failed | bs.ret;
 	if (w.fresh && !w.failed && rename(newdir, dir) < 0)
 		ret |= fail("rename %s to %s:", newdir, dir);
+	if (w.fresh && ret)
+		fs_rmtree(newdir);
 	free(dir);
 	free(newdir);
 	json_object_foreach(fetches, key, v)

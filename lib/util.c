@@ -30,11 +30,14 @@ vreport(const char *kind, const char *fmt, va_list ap)
 	size_t n = strlen(fmt);
 
 	fflush(stdout);
+	/* one line, whole, whichever thread says it */
+	flockfile(stderr);
 	fprintf(stderr, "%s: %s", prefix, kind);
 	vfprintf(stderr, fmt, ap);
 	if (n && fmt[n - 1] == ':')
 		fprintf(stderr, " %s", strerror(saved));
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void

@@ -6,7 +6,10 @@
 # mtime); ninja's regen edge then fails and leaves the previous build.ninja
 # in place; fixing the recipes builds again. A fresh build directory gets no
 # files at all from a failing pkggen. A re-run of pkggen on unchanged input
-# rewrites no manifest.
+# rewrites no manifest. A new build directory's manifests appear all at once
+# (.pkggen/pkg.new renamed): a dead run's pkg.new is dropped, and on a full
+# disk pkggen stops at the first failures, saying so, and leaves no pkg.new
+# and no build.ninja.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -122,6 +125,31 @@ pkggen -R "$R" -B "$T/died" b >/dev/null
 run run_ninja "$T/died" packages
 [ "$rc" = 0 ] || fail "building after the dead run's leftovers failed ($rc):
 $out"
+
+# a full disk (a 24-inode tmpfs in a mount namespace of its own, gone with
+# it): one message per writing thread at most, no build.ninja, no pkg.new
+if unshare -m true 2>/dev/null; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		mkpkg "$R" "many$i" 1.0
+	done
+	mkdir -p "$T/tiny"
+	run unshare -m sh -c 'mount -t tmpfs -o size=1m,nr_inodes=24 tmpfs "$1" &&
+		"$2" -R "$3" -B "$1/b" $(cd "$3" && ls -d many*) 2>&1; st=$?;
+		find "$1" >"$1.left" 2>&1; exit $st' sh "$T/tiny" "$BIN/pkggen" "$R"
+	[ "$rc" = 1 ] || fail "pkggen on a full disk: expected exit 1, got $rc:
+$out"
+	assert_contains "$out" "No space left on device"
+	assert_contains "$out" "build.ninja not written"
+	[ "$(echo "$out" | grep -c 'No space left')" -le 4 ] ||
+		fail "one message per manifest on a full disk:
+$out"
+	if grep -e build.ninja -e pkg.new "$T/tiny.left"; then
+		fail "a failed pkggen left files: $(cat "$T/tiny.left")"
+	fi
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		rm -r "${R:?}/many$i"
+	done
+fi
 
 # every error of a run is reported (SPEC §2), also one in a dependency of a
 # recipe that has an error of its own
