@@ -236,6 +236,7 @@ enum state {
 			 * ("SIG SIZE") and the file still has that size */
 	MISSING,	/* there is no such file */
 	UNKNOWN,	/* it has to be made and compared */
+	NEW,		/* it goes into a directory nothing reads yet (pkg.new) */
 };
 
 /* what is known of the manifest rel (under dirfd, .pkggen) */
@@ -252,48 +253,17 @@ state(struct gen *g, int dirfd, const char *rel, const char *sig)
 	    (size_t)st.st_size == strtoull(c + n + 1, NULL, 10) ? UNCHANGED : UNKNOWN;
 }
 
-/* create path with data in a directory nothing reads yet: no temp file and
- * rename, which would double the directory updates; 0 or -1 */
-static int
-write_new(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t off = 0;
-
-	if (fd < 0)
-		return fail("create %s:", path);
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fail("write %s:", path);
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
-		fail("close %s:", path);
-		unlink(path);
-		return -1;
-	}
-	return 0;
-}
-
-/* write m as rel (write-if-changed, unless it is missing; under a directory
- * still being filled, at = its name, straight to the file) and log its
- * record "SIG SIZE"; 0 or -1 */
+/* write m as the file at (under .pkggen; write-if-changed unless it is
+ * missing or NEW) and log its record "SIG SIZE" as rel; 0 or -1 */
 static int
 write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
-    const char *sig, enum state st, json_t *m, const char *at, int compact)
+    const char *at, const char *sig, enum state st, json_t *m, int compact)
 {
-	char *s = compact ? cjson_dump(m) : cjson_pretty(m), *path = at ? xasprintf("%s/.pkggen/%s/%s", g->builddir, at,
-	    strchr(rel, '/') + 1) : xasprintf("%s/.pkggen/%s", g->builddir, rel);
+	char *s = compact ? cjson_dump(m) : cjson_pretty(m),
+	    *path = xasprintf("%s/.pkggen/%s", g->builddir, at);
 	size_t len = strlen(s);
-	int r = at ? write_new(path, s, len) : st == MISSING ? fs_write_atomic_flags(path, s, len, 0) :
+	int r = st == NEW ? fs_write_new(path, s, len) :
+	    st == MISSING ? fs_write_atomic_flags(path, s, len, 0) :
 	    fs_write_if_changed_flags(path, s, len, 0);
 
 	if (r >= 0)
@@ -310,7 +280,7 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	struct writing *w = ctx;
 	struct gen *g = w->g;
 	const struct pkg *p = g->order[i];
-	char *rel, sig[SHA256_HEX];
+	char *rel, *at, sig[SHA256_HEX];
 	enum state st;
 
 	/* after a failure (a full disk, say) the rest would only fail the same
@@ -318,11 +288,14 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	if (w->failed)
 		return;
 	rel = xasprintf("pkg/%s.json", p->id);
+	at = w->fresh ? xasprintf("pkg.new/%s.json", p->id) : rel;
 	inputs_sig(g, p, sig);
-	st = w->fresh ? MISSING : state(g, w->dirfd, rel, sig);
-	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, sig, st,
-	    pkg_manifest(g, &g->ta[t], p), w->fresh ? "pkg.new" : NULL, 0) < 0)
+	st = w->fresh ? NEW : state(g, w->dirfd, rel, sig);
+	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, at, sig, st,
+	    pkg_manifest(g, &g->ta[t], p), 0) < 0)
 		w->failed = 1;
+	if (at != rel)
+		free(at);
 	free(rel);
 }
 
@@ -370,7 +343,7 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 	json_object_set_new(act, "packages", pkgs);
 	/* one entry per package: compact, it is a third smaller and quicker to
 	 * write and to read back (`jq . activate.json` shows it indented) */
-	r = write_signed(g, &g->a, log, "activate.json", sig, st, act, NULL, 1);
+	r = write_signed(g, &g->a, log, "activate.json", "activate.json", sig, st, act, 1);
 	return r;
 }
 

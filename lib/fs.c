@@ -98,6 +98,27 @@ mypid(void)
 }
 
 int
+fs_write_new(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return fail("create %s:", path);
+	if (write_all(fd, data, len) < 0) {
+		fail("write %s:", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		fail("close %s:", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int
 fs_write_atomic_flags(const char *path, const void *data, size_t len, int flags)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)mypid());

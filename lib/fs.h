@@ -17,6 +17,9 @@ int fs_write_atomic(const char *path, const void *data, size_t len);
 /* the same; without FS_SYNC, for files that can be made again (pkggen's
  * outputs): the rename still makes the switch atomic for readers */
 int fs_write_atomic_flags(const char *path, const void *data, size_t len, int flags);
+/* write data to path directly (no temp file), for a file in a directory
+ * nothing reads yet; removed again on failure. 0 or -1 with a message */
+int fs_write_new(const char *path, const void *data, size_t len);
 /* like fs_write_atomic, but leave path (and its mtime) alone when it already holds
  * exactly data; 1 written, 0 unchanged, -1 error with a message */
 int fs_write_if_changed(const char *path, const void *data, size_t len);
