@@ -471,13 +471,36 @@ closure(struct build *b)
 	return ret;
 }
 
+/* run the build script in the source directory: a status as from waitpid,
+ * or -1 after a message */
+static int
+run_script(struct build *b, struct env *e, const char *script)
+{
+	const char *argv[] = {"/bin/sh", "-e", "-c", script, NULL};
+	char **words = script_words(script, env_array(e)), *exe, *pwd;
+	int st = PROC_NOTRUN;
+
+	/* one simple command: its program directly, with the environment sh
+	 * would give it (sh adds PWD) */
+	exe = words ? script_program(words[0], env_array(e), b->src) : NULL;
+	if (exe && (pwd = realpath(b->src, NULL))) {
+		env_set(e, "PWD", pwd);
+		free(pwd);
+		st = proc_try(exe, words, env_array(e), b->src, b->log);
+	}
+	free(exe);
+	script_free(words);
+	if (st == PROC_NOTRUN)
+		st = proc_run((char *const *)argv, env_array(e), b->src, b->log);
+	return st;
+}
+
 int
 build_run(json_t *m)
 {
 	struct build b;
 	struct env e = {NULL, 0, 0};
 	const char *script;
-	const char *argv[] = {"/bin/sh", "-e", "-c", NULL, NULL};
 	int ret = -1, st;
 
 	if (build_init(&b, m) < 0)
@@ -500,9 +523,8 @@ build_run(json_t *m)
 	make_env(&b, &e);
 	if (patch(&b, &e) < 0)
 		goto out;
-	argv[3] = script;
 	timing_mark("work tree");
-	st = proc_run((char *const *)argv, env_array(&e), b.src, b.log);
+	st = run_script(&b, &e, script);
 	if (st != 0) {
 		failed(&b, "", st);
 		goto out;

@@ -88,12 +88,27 @@ int archive_read_member(const char *path, const char *member, struct buf *out);
 /* 1 when name looks like an archive to extract by default (.tar.*, .tgz, .zip, ...) */
 int archive_is_extractable(const char *name);
 
+/* script.c */
+/* the words of script, expanded from env, when it is one simple command that
+ * /bin/sh would run as a program (quotes and "$NAME" at most: see there);
+ * NULL-terminated, free with script_free; NULL when it needs a shell */
+char **script_words(const char *script, char *const env[]);
+void script_free(char **words);
+/* the program name would run, found as sh finds it (env's PATH, or cwd for a
+ * relative path): a new absolute path, or NULL to leave it to sh */
+char *script_program(const char *name, char *const env[], const char *cwd);
+
 /* proc.c */
 /* run argv (argv[0] found on env's PATH or absolute) in cwd with exactly env
  * (NULL-terminated "K=V"), stdin /dev/null, stdout+stderr appended to logpath
  * (or inherited when logpath is NULL), in a new process group.
  * Returns the exit status as from waitpid, or -1 after a message. */
 int proc_run(char *const argv[], char *const env[], const char *cwd, const char *logpath);
+/* proc_run of the program exe (a path) with argv; PROC_NOTRUN, without a
+ * message, when it could not be started */
+#define PROC_NOTRUN (-2)
+int proc_try(const char *exe, char *const argv[], char *const env[], const char *cwd,
+    const char *logpath);
 /* print the last n lines of path to stderr, each indented by two spaces */
 void proc_log_tail(const char *path, int n);
 /* returns a new string describing a wait status ("exit 2", "signal 9") */

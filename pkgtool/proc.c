@@ -61,26 +61,21 @@ lookup(const char *argv0, char *const env[])
  * costs the parent a page fault on every page it writes afterwards), and an
  * exec or chdir failure comes back as an error here instead of as exit 127.
  */
-int
-proc_run(char *const argv[], char *const env[], const char *cwd, const char *logpath)
+static int
+spawn(const char *exe, char *const argv[], char *const env[], const char *cwd,
+    const char *logpath, int quiet)
 {
 	struct sigaction sa, oldint, oldterm;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t block, old, dfl;
-	char *exe;
 	int logfd = -1, status = -1, e;
 	pid_t pid = -1;
 
-	exe = lookup(argv[0], env);
-	if (!exe)
-		return fail("%s: command not found", argv[0]);
 	if (logpath) {
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (logfd < 0) {
-			free(exe);
+		if (logfd < 0)
 			return fail("open %s:", logpath);
-		}
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -118,7 +113,8 @@ proc_run(char *const argv[], char *const env[], const char *cwd, const char *log
 	posix_spawn_file_actions_destroy(&fa);
 	if (e != 0) {
 		errno = e;
-		fail("run %s%s%s:", exe, cwd ? " in " : "", cwd ? cwd : "");
+		if (!quiet)
+			fail("run %s%s%s:", exe, cwd ? " in " : "", cwd ? cwd : "");
 		pid = -1;
 		goto out;
 	}
@@ -138,8 +134,27 @@ out:
 	sigaction(SIGTERM, &oldterm, NULL);
 	if (logfd >= 0)
 		close(logfd);
+	return pid >= 0 ? status : quiet ? PROC_NOTRUN : -1;
+}
+
+int
+proc_run(char *const argv[], char *const env[], const char *cwd, const char *logpath)
+{
+	char *exe = lookup(argv[0], env);
+	int st;
+
+	if (!exe)
+		return fail("%s: command not found", argv[0]);
+	st = spawn(exe, argv, env, cwd, logpath, 0);
 	free(exe);
-	return pid < 0 ? -1 : status;
+	return st;
+}
+
+int
+proc_try(const char *exe, char *const argv[], char *const env[], const char *cwd,
+    const char *logpath)
+{
+	return spawn(exe, argv, env, cwd, logpath, 1);
 }
 
 void
