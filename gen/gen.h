@@ -332,6 +332,9 @@ struct srchash {
 };
 /* fill s->content, s->files and s->dirs (once); 0, or -1 with errors in h->d */
 int source_hash(struct srchash *h, struct source *s);
+/* a JSON object of kv's pairs, its keys added in sorted order (a key given
+ * twice: the later value) */
+json_t *kv_object(const struct kv *kv, size_t n);
 
 /* ninja.c */
 /* append path escaped for a Ninja path ($, space, colon) */

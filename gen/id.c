@@ -14,6 +14,7 @@
 #include "cjson.h"
 #include "fs.h"
 #include "gen.h"
+#include "jalloc.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -220,14 +221,31 @@ source_hash(struct srchash *h, struct source *s)
 	return ret;
 }
 
-static json_t *
-strmap(const struct kv *kv, size_t n)
+static int
+cmpkv(const void *a, const void *b)
+{
+	const struct kv *x = *(const struct kv *const *)a, *y = *(const struct kv *const *)b;
+	int c = strcmp(x->key, y->key);
+
+	/* a key given twice: the later one wins, as it would set in order */
+	return c ? c : x < y ? -1 : x > y;
+}
+
+json_t *
+kv_object(const struct kv *kv, size_t n)
 {
 	json_t *o = json_object();
+	const struct kv *stackv[16], **v = n <= LEN(stackv) ? stackv : xcalloc(n, sizeof(*v));
 	size_t i;
 
+	/* added in key order, the object is written without sorting */
 	for (i = 0; i < n; i++)
-		json_object_set_new(o, kv[i].key, json_string(kv[i].val));
+		v[i] = &kv[i];
+	qsort(v, n, sizeof(*v), cmpkv);
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, v[i]->key, json_string(v[i]->val));
+	if (v != stackv)
+		free(v);
 	return o;
 }
 
@@ -293,6 +311,7 @@ struct idctx {
 	struct gen *g;
 	struct pkg **v;	/* the packages of one level */
 	struct cache_log log[POOL_MAX];
+	struct jscratch js[POOL_MAX];	/* each thread's JSON values */
 };
 
 /* on any thread, once the dependencies' ids are known: p's id */
@@ -339,6 +358,7 @@ compute(void *ctx, size_t k, unsigned t)
 		return;
 	}
 
+	jscratch_begin(&ic->js[t]);
 	o = json_object();
 	srcs = json_array();
 	patches = json_array();
@@ -346,43 +366,46 @@ compute(void *ctx, size_t k, unsigned t)
 		struct source *s = &r->sources[i];
 		json_t *so = json_object();
 
+		/* keys in sorted order (cjson writes them as added) */
 		switch (s->type) {
 		case SRC_URL:
-			json_object_set_new(so, "type", json_string("url"));
-			json_object_set_new(so, s->algo, json_string(s->hash));
+			json_object_set_new(so, "extract", json_boolean(s->extract));
 			json_object_set_new(so, "name", json_string(s->name));
+			json_object_set_new(so, s->algo, json_string(s->hash));
 			break;
 		case SRC_GIT:
-			json_object_set_new(so, "type", json_string("git"));
 			json_object_set_new(so, "commit", json_string(s->commit));
+			json_object_set_new(so, "extract", json_boolean(s->extract));
 			break;
 		case SRC_PATH:
-			json_object_set_new(so, "type", json_string("path"));
 			json_object_set_new(so, "content", json_string(s->content ? s->content : ""));
+			json_object_set_new(so, "extract", json_boolean(s->extract));
 			json_object_set_new(so, "name", json_string(s->name));
 			break;
 		}
-		json_object_set_new(so, "extract", json_boolean(s->extract));
 		json_object_set_new(so, "strip", json_integer(s->strip));
+		json_object_set_new(so, "type", json_string(s->type == SRC_URL ? "url" :
+		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
 	for (i = 0; i < r->npatches; i++)
 		json_array_append_new(patches, json_string(p->patch_hashes[i]));
-	json_object_set_new(o, "format", json_string("pkgtool-id-1"));
-	json_object_set_new(o, "name", json_string(r->name));
-	json_object_set_new(o, "version", json_string(r->version));
-	json_object_set_new(o, "kind", json_string(r->kind));
-	json_object_set_new(o, "variant", r->variant ? json_string(r->variant) : json_null());
 	json_object_set_new(o, "build", json_string(r->build ? r->build : ""));
-	json_object_set_new(o, "sources", srcs);
-	json_object_set_new(o, "patches", patches);
-	json_object_set_new(o, "env", strmap(r->env, r->nenv));
-	json_object_set_new(o, "depends", idlist(p->deps, p->ndeps));
 	json_object_set_new(o, "build_depends", idlist(p->bdeps, p->nbdeps));
+	json_object_set_new(o, "depends", idlist(p->deps, p->ndeps));
+	json_object_set_new(o, "env", kv_object(r->env, r->nenv));
+	json_object_set_new(o, "format", json_string("pkgtool-id-1"));
+	json_object_set_new(o, "kind", json_string(r->kind));
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "patches", patches);
 	json_object_set_new(o, "platform", json_string(g->platform));
+	json_object_set_new(o, "sources", srcs);
 	json_object_set_new(o, "store", json_string(g->store));
+	json_object_set_new(o, "variant", r->variant ? json_string(r->variant) : json_null());
+	json_object_set_new(o, "version", json_string(r->version));
 	cjson_sha256(o, hex);
 	json_decref(o);
+	jscratch_end(&ic->js[t]);
 	p->hash = arena_strdup(a, hex);
 	p->id = arena_printf(a, "%s--%s--%.12s", r->name, r->version, hex);
 	/* g->d is not written while ids are computed */
@@ -393,7 +416,7 @@ compute(void *ctx, size_t k, unsigned t)
 void
 id_compute(struct gen *g)
 {
-	struct idctx ic = {g, NULL, {{0}}};
+	struct idctx ic = {g, NULL, {{0}}, {JSCRATCH_INIT}};
 	struct pkg **bylevel;
 	size_t i, j, nlevels = 0, *count, *at;
 	unsigned t;
@@ -433,8 +456,10 @@ id_compute(struct gen *g)
 		/* a few packages are not worth starting threads for */
 		pool_run(n, n < 16 ? 1 : g->threads, compute, &ic);
 	}
-	for (t = 0; t < POOL_MAX; t++)
+	for (t = 0; t < POOL_MAX; t++) {
 		cache_apply(g, &g->hashes, &ic.log[t]);
+		jscratch_release(&ic.js[t]);
+	}
 	free(bylevel);
 	free(count);
 	free(at);

@@ -13,6 +13,7 @@
 
 #include "fs.h"
 #include "gen.h"
+#include "jalloc.h"
 #include "util.h"
 
 static void
@@ -151,6 +152,7 @@ main(int argc, char **argv)
 
 	phase(NULL);
 	util_set_prefix("pkggen");
+	jalloc_install();
 	while ((c = getopt_long(argc, argv, "B:R:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'B': builddir = optarg; break;

@@ -13,6 +13,7 @@
 #include "cjson.h"
 #include "fs.h"
 #include "gen.h"
+#include "jalloc.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -41,11 +42,7 @@ manifest_source_file(struct gen *g, struct arena *a, const struct source *s)
 static json_t *
 archive_of(struct gen *g, const struct pkg *p)
 {
-	char *s = xasprintf("%s/pkgs/%s.tar.zst", g->store, p->id);
-	json_t *v = json_string(s);
-
-	free(s);
-	return v;
+	return json_sprintf("%s/pkgs/%s.tar.zst", g->store, p->id);
 }
 
 static void
@@ -58,17 +55,6 @@ add_unique(json_t *arr, const char *s)
 		if (!strcmp(json_string_value(v), s))
 			return;
 	json_array_append_new(arr, json_string(s));
-}
-
-static json_t *
-envmap(const struct recipe *r)
-{
-	json_t *o = json_object();
-	size_t i;
-
-	for (i = 0; i < r->nenv; i++)
-		json_object_set_new(o, r->env[i].key, json_string(r->env[i].val));
-	return o;
 }
 
 /* gen_write_manifest on any thread: g->written is only read, its updates
@@ -127,47 +113,31 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	struct map seen = {0};
 	size_t i;
 
-	json_object_set_new(m, "name", json_string(r->name));
-	json_object_set_new(m, "version", json_string(r->version));
-	json_object_set_new(m, "id", json_string(p->id));
-	json_object_set_new(m, "kind", json_string(r->kind));
-	json_object_set_new(m, "variant", r->variant ? json_string(r->variant) : json_null());
-	json_object_set_new(m, "recipe", json_string(r->file));
-	json_object_set_new(m, "pkgdir", json_string(r->dir));
-	json_object_set_new(m, "store", json_string(g->store));
-	json_object_set_new(m, "builddir", json_string(g->builddir));
-	json_object_set_new(m, "archive", archive_of(g, p));
-	json_object_set_new(m, "jobs", json_integer(g->jobs));
-	json_object_set_new(m, "epoch", json_integer(315532800));
-	json_object_set_new(m, "build", json_string(r->build ? r->build : ""));
+	/* keys in sorted order (cjson writes them as added) */
 	for (i = 0; i < r->nsources; i++) {
 		const struct source *s = &r->sources[i];
 		json_t *so = json_object();
 
-		json_object_set_new(so, "type", json_string(s->type == SRC_URL ? "url" :
-		    s->type == SRC_GIT ? "git" : "path"));
-		if (s->type == SRC_PATH)
-			json_object_set_new(so, "path", json_string(s->path));
-		else
+		json_object_set_new(so, "extract", json_boolean(s->extract));
+		if (s->type != SRC_PATH)
 			json_object_set_new(so, "file", json_string(manifest_source_file(g, a, s)));
 		json_object_set_new(so, "name", json_string(s->name));
-		json_object_set_new(so, "extract", json_boolean(s->extract));
+		if (s->type == SRC_PATH)
+			json_object_set_new(so, "path", json_string(s->path));
 		json_object_set_new(so, "strip", json_integer(s->strip));
+		json_object_set_new(so, "type", json_string(s->type == SRC_URL ? "url" :
+		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
-	json_object_set_new(m, "sources", srcs);
 	for (i = 0; i < r->npatches; i++)
 		json_array_append_new(patches, json_string(r->patches[i]));
-	json_object_set_new(m, "patches", patches);
-	json_object_set_new(m, "env", envmap(r));
 	for (i = 0; i < p->ndeps; i++) {
 		json_t *d = json_object();
 
-		json_object_set_new(d, "name", json_string(p->deps[i]->r->name));
 		json_object_set_new(d, "id", json_string(p->deps[i]->id));
+		json_object_set_new(d, "name", json_string(p->deps[i]->r->name));
 		json_array_append_new(deps, d);
 	}
-	json_object_set_new(m, "depends", deps);
 	/* the direct dependencies, runtime first, each once */
 	for (i = 0; i < p->ndeps + p->nbdeps; i++) {
 		struct pkg *q = i < p->ndeps ? p->deps[i] : p->bdeps[i - p->ndeps];
@@ -177,14 +147,31 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 			continue;
 		map_put(&seen, q->id, q);
 		d = json_object();
-		json_object_set_new(d, "name", json_string(q->r->name));
-		json_object_set_new(d, "id", json_string(q->id));
 		json_object_set_new(d, "archive", archive_of(g, q));
-		json_object_set_new(d, "env", envmap(q->r));
+		json_object_set_new(d, "env", kv_object(q->r->env, q->r->nenv));
+		json_object_set_new(d, "id", json_string(q->id));
+		json_object_set_new(d, "name", json_string(q->r->name));
 		json_array_append_new(closure, d);
 	}
-	map_release(&seen);
+	json_object_set_new(m, "archive", archive_of(g, p));
+	json_object_set_new(m, "build", json_string(r->build ? r->build : ""));
+	json_object_set_new(m, "builddir", json_string(g->builddir));
 	json_object_set_new(m, "closure", closure);
+	json_object_set_new(m, "depends", deps);
+	json_object_set_new(m, "env", kv_object(r->env, r->nenv));
+	json_object_set_new(m, "epoch", json_integer(315532800));
+	json_object_set_new(m, "id", json_string(p->id));
+	json_object_set_new(m, "jobs", json_integer(g->jobs));
+	json_object_set_new(m, "kind", json_string(r->kind));
+	json_object_set_new(m, "name", json_string(r->name));
+	json_object_set_new(m, "patches", patches);
+	json_object_set_new(m, "pkgdir", json_string(r->dir));
+	json_object_set_new(m, "recipe", json_string(r->file));
+	json_object_set_new(m, "sources", srcs);
+	json_object_set_new(m, "store", json_string(g->store));
+	json_object_set_new(m, "variant", r->variant ? json_string(r->variant) : json_null());
+	json_object_set_new(m, "version", json_string(r->version));
+	map_release(&seen);
 	return m;
 }
 
@@ -228,6 +215,8 @@ struct writing {
 	int dirfd;	/* BUILDDIR/.pkggen */
 	int fresh;	/* .pkggen/pkg is new: it is filled as .pkggen/pkg.new */
 	struct cache_log log[POOL_MAX];
+	struct buf out[POOL_MAX];	/* each thread's manifest text */
+	struct jscratch js[POOL_MAX];	/* and its JSON values */
 	atomic_int failed;
 };
 
@@ -254,22 +243,23 @@ state(struct gen *g, int dirfd, const char *rel, const char *sig)
 }
 
 /* write m as the file at (under .pkggen; write-if-changed unless it is
- * missing or NEW) and log its record "SIG SIZE" as rel; 0 or -1 */
+ * missing or NEW) and log its record "SIG SIZE" as rel; 0 or -1. out holds
+ * the text (its memory is used again by the caller's next manifest). */
 static int
 write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
-    const char *at, const char *sig, enum state st, json_t *m, int compact)
+    const char *at, const char *sig, enum state st, json_t *m, int compact, struct buf *out)
 {
-	char *s = compact ? cjson_dump(m) : cjson_pretty(m),
-	    *path = xasprintf("%s/.pkggen/%s", g->builddir, at);
-	size_t len = strlen(s);
-	int r = st == NEW ? fs_write_new(path, s, len) :
-	    st == MISSING ? fs_write_atomic_flags(path, s, len, 0) :
-	    fs_write_if_changed_flags(path, s, len, 0);
+	char *path = xasprintf("%s/.pkggen/%s", g->builddir, at);
+	int r;
 
+	buf_reset(out);
+	cjson_dump_buf(m, !compact, out);
+	r = st == NEW ? fs_write_new(path, out->s, out->len) :
+	    st == MISSING ? fs_write_atomic_flags(path, out->s, out->len, 0) :
+	    fs_write_if_changed_flags(path, out->s, out->len, 0);
 	if (r >= 0)
-		cache_log_put(log, a, rel, arena_printf(a, "%s %zu", sig, len));
+		cache_log_put(log, a, rel, arena_printf(a, "%s %zu", sig, out->len));
 	free(path);
-	free(s);
 	json_decref(m);
 	return r < 0 ? -1 : 0;
 }
@@ -291,9 +281,13 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	at = w->fresh ? xasprintf("pkg.new/%s.json", p->id) : rel;
 	inputs_sig(g, p, sig);
 	st = w->fresh ? NEW : state(g, w->dirfd, rel, sig);
-	if (st != UNCHANGED && write_signed(g, &g->ta[t], &w->log[t], rel, at, sig, st,
-	    pkg_manifest(g, &g->ta[t], p), 0) < 0)
-		w->failed = 1;
+	if (st != UNCHANGED) {
+		jscratch_begin(&w->js[t]);
+		if (write_signed(g, &g->ta[t], &w->log[t], rel, at, sig, st,
+		    pkg_manifest(g, &g->ta[t], p), 0, &w->out[t]) < 0)
+			w->failed = 1;
+		jscratch_end(&w->js[t]);
+	}
 	if (at != rel)
 		free(at);
 	free(rel);
@@ -304,6 +298,7 @@ static int
 write_activate(struct gen *g, int dirfd, struct cache_log *log)
 {
 	json_t *act, *pkgs;
+	struct buf out = BUF_INIT;
 	enum state st;
 	struct hasher h;
 	char sig[SHA256_HEX];
@@ -332,18 +327,20 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 		struct pkg *p = g->active[i];
 		json_t *o = json_object();
 
+		/* keys in sorted order (cjson writes them as added) */
+		json_object_set_new(o, "archive", archive_of(g, p));
+		json_object_set_new(o, "id", json_string(p->id));
 		json_object_set_new(o, "name", json_string(p->r->name));
 		json_object_set_new(o, "version", json_string(p->r->version));
-		json_object_set_new(o, "id", json_string(p->id));
-		json_object_set_new(o, "archive", archive_of(g, p));
 		json_array_append_new(pkgs, o);
 	}
-	json_object_set_new(act, "store", json_string(g->store));
 	json_object_set_new(act, "builddir", json_string(g->builddir));
 	json_object_set_new(act, "packages", pkgs);
+	json_object_set_new(act, "store", json_string(g->store));
 	/* one entry per package: compact, it is a third smaller and quicker to
 	 * write and to read back (`jq . activate.json` shows it indented) */
-	r = write_signed(g, &g->a, log, "activate.json", "activate.json", sig, st, act, 1);
+	r = write_signed(g, &g->a, log, "activate.json", "activate.json", sig, st, act, 1, &out);
+	buf_release(&out);
 	return r;
 }
 
@@ -372,7 +369,7 @@ int
 manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 {
 	json_t *fetches = json_object();
-	struct writing w = {g, -1, 0, {{0}}, 0};
+	struct writing w = {g, -1, 0, {{0}}, {BUF_INIT}, {JSCRATCH_INIT}, 0};
 	struct beside bs = {0};
 	const char *key;
 	json_t *v;
@@ -461,8 +458,11 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 	bs.fn = beside;
 	bs.arg = arg;
 	pool_run_beside(g->norder, g->threads, write_pkg, &w, beside_run, &bs);
-	for (t = 0; t < POOL_MAX; t++)
+	for (t = 0; t < POOL_MAX; t++) {
 		cache_apply(g, &g->written, &w.log[t]);
+		buf_release(&w.out[t]);
+		jscratch_release(&w.js[t]);
+	}
 	cache_apply(g, &g->written, &bs.log);
 	ret |= w.failed | bs.ret;
 	if (w.fresh && !w.failed && rename(newdir, dir) < 0)

@@ -8,36 +8,101 @@
 #include "fs.h"
 #include "util.h"
 
+/* 1 when every object in v lists its keys in ascending strcmp order, as
+ * JSON_SORT_KEYS would write them (jansson keeps the order of insertion) */
+static int
+sorted(const json_t *v)
+{
+	const char *prev = NULL, *key;
+	json_t *x;
+	void *it;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (!sorted(x))
+				return 0;
+		return 1;
+	}
+	if (!json_is_object(v))
+		return 1;
+	for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+		key = json_object_iter_key(it);
+		if (prev && strcmp(prev, key) >= 0)
+			return 0;
+		if (!sorted(json_object_iter_value(it)))
+			return 0;
+		prev = key;
+	}
+	return 1;
+}
+
+/*
+ * JSON_SORT_KEYS makes jansson copy and sort every object's keys and look
+ * each value up again: most of the time it takes to write a manifest. An
+ * object built with its keys in order (what pkggen's writers do) is written
+ * in that order instead, after a walk that checks it, so the text is the
+ * same either way.
+ */
+static size_t
+order_flags(const json_t *v, size_t flags)
+{
+	return sorted(v) ? flags : flags | JSON_SORT_KEYS;
+}
+
+static int
+to_buf(const char *s, size_t n, void *arg)
+{
+	buf_putn(arg, s, n);
+	return 0;
+}
+
+static int
+to_hasher(const char *s, size_t n, void *arg)
+{
+	hasher_update(arg, s, n);
+	return 0;
+}
+
+void
+cjson_dump_buf(const json_t *v, int pretty, struct buf *b)
+{
+	size_t flags = pretty ? JSON_INDENT(2) : JSON_COMPACT;
+
+	if (json_dump_callback(v, to_buf, b, order_flags(v, flags) | JSON_ENCODE_ANY) < 0)
+		fatal("out of memory");
+	if (pretty)
+		buf_putc(b, '\n');
+}
+
 char *
 cjson_dump(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+	struct buf b = BUF_INIT;
 
-	if (!s)
-		fatal("out of memory");
-	return s;
+	cjson_dump_buf(v, 0, &b);
+	return buf_detach(&b);
 }
 
 void
 cjson_sha256(const json_t *v, char hex[SHA256_HEX])
 {
-	char *s = cjson_dump(v);
+	struct hasher h;
 
-	sha256_hex(s, strlen(s), hex);
-	free(s);
+	hasher_init(&h, HASH_SHA256);
+	if (json_dump_callback(v, to_hasher, &h,
+	    order_flags(v, JSON_COMPACT) | JSON_ENCODE_ANY) < 0)
+		fatal("out of memory");
+	hasher_final(&h, hex);
 }
 
 char *
 cjson_pretty(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENCODE_ANY);
-	char *t;
+	struct buf b = BUF_INIT;
 
-	if (!s)
-		fatal("out of memory");
-	t = xasprintf("%s\n", s);
-	free(s);
-	return t;
+	cjson_dump_buf(v, 1, &b);
+	return buf_detach(&b);
 }
 
 json_t *

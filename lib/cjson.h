@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "sha256.h"
 
 /* returns a new string: v as canonical JSON (sorted keys, no spaces, UTF-8 kept) */
@@ -14,6 +15,9 @@ void cjson_sha256(const json_t *v, char hex[SHA256_HEX]);
 /* returns a new string: v as indented JSON with sorted keys and a final newline
  * (the form of every JSON file pkgtool writes) */
 char *cjson_pretty(const json_t *v);
+/* append v to b: cjson_pretty's text when pretty, else cjson_dump's. An
+ * object whose keys were added in sorted order is written faster. */
+void cjson_dump_buf(const json_t *v, int pretty, struct buf *b);
 /* load a JSON file; returns a new reference or NULL after printing
  * "PATH:LINE:COL: what" through fail() */
 json_t *cjson_load(const char *path);
