@@ -50,17 +50,18 @@ order_flags(const json_t *v, size_t flags)
 	return sorted(v) ? flags : flags | JSON_SORT_KEYS;
 }
 
+/* jansson hands over its text a few bytes at a time: a quote, a key, a colon */
 static int
 to_buf(const char *s, size_t n, void *arg)
 {
-	buf_putn(arg, s, n);
-	return 0;
-}
+	struct buf *b = arg;
 
-static int
-to_hasher(const char *s, size_t n, void *arg)
-{
-	hasher_update(arg, s, n);
+	if (b->cap - b->len > n) {
+		memcpy(b->s + b->len, s, n);
+		b->len += n;
+	} else {
+		buf_putn(b, s, n);
+	}
 	return 0;
 }
 
@@ -73,6 +74,8 @@ cjson_dump_buf(const json_t *v, int pretty, struct buf *b)
 		fatal("out of memory");
 	if (pretty)
 		buf_putc(b, '\n');
+	buf_grow(b, 0);
+	b->s[b->len] = '\0';
 }
 
 char *
@@ -87,13 +90,12 @@ cjson_dump(const json_t *v)
 void
 cjson_sha256(const json_t *v, char hex[SHA256_HEX])
 {
-	struct hasher h;
+	struct buf b = BUF_INIT;
 
-	hasher_init(&h, HASH_SHA256);
-	if (json_dump_callback(v, to_hasher, &h,
-	    order_flags(v, JSON_COMPACT) | JSON_ENCODE_ANY) < 0)
-		fatal("out of memory");
-	hasher_final(&h, hex);
+	/* hashed in one piece: an update for each of jansson's bits costs more */
+	cjson_dump_buf(v, 0, &b);
+	sha256_hex(b.s, b.len, hex);
+	buf_release(&b);
 }
 
 char *
