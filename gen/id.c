@@ -243,7 +243,7 @@ kv_object(const struct kv *kv, size_t n)
 		v[i] = &kv[i];
 	qsort(v, n, sizeof(*v), cmpkv);
 	for (i = 0; i < n; i++)
-		json_object_set_new(o, v[i]->key, json_string(v[i]->val));
+		json_object_set_new_nocheck(o, v[i]->key, json_string_nocheck(v[i]->val));
 	if (v != stackv)
 		free(v);
 	return o;
@@ -256,7 +256,7 @@ idlist(struct pkg **v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]->id));
+		json_array_append_new(a, json_string_nocheck(v[i]->id));
 	return a;
 }
 
@@ -369,40 +369,40 @@ compute(void *ctx, size_t k, unsigned t)
 		/* keys in sorted order (cjson writes them as added) */
 		switch (s->type) {
 		case SRC_URL:
-			json_object_set_new(so, "extract", json_boolean(s->extract));
-			json_object_set_new(so, "name", json_string(s->name));
-			json_object_set_new(so, s->algo, json_string(s->hash));
+			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
+			json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
+			json_object_set_new_nocheck(so, s->algo, json_string_nocheck(s->hash));
 			break;
 		case SRC_GIT:
-			json_object_set_new(so, "commit", json_string(s->commit));
-			json_object_set_new(so, "extract", json_boolean(s->extract));
+			json_object_set_new_nocheck(so, "commit", json_string_nocheck(s->commit));
+			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
 			break;
 		case SRC_PATH:
-			json_object_set_new(so, "content", json_string(s->content ? s->content : ""));
-			json_object_set_new(so, "extract", json_boolean(s->extract));
-			json_object_set_new(so, "name", json_string(s->name));
+			json_object_set_new_nocheck(so, "content", json_string_nocheck(s->content ? s->content : ""));
+			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
+			json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
 			break;
 		}
-		json_object_set_new(so, "strip", json_integer(s->strip));
-		json_object_set_new(so, "type", json_string(s->type == SRC_URL ? "url" :
+		json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
+		json_object_set_new_nocheck(so, "type", json_string_nocheck(s->type == SRC_URL ? "url" :
 		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
 	for (i = 0; i < r->npatches; i++)
-		json_array_append_new(patches, json_string(p->patch_hashes[i]));
-	json_object_set_new(o, "build", json_string(r->build ? r->build : ""));
-	json_object_set_new(o, "build_depends", idlist(p->bdeps, p->nbdeps));
-	json_object_set_new(o, "depends", idlist(p->deps, p->ndeps));
-	json_object_set_new(o, "env", kv_object(r->env, r->nenv));
-	json_object_set_new(o, "format", json_string("pkgtool-id-1"));
-	json_object_set_new(o, "kind", json_string(r->kind));
-	json_object_set_new(o, "name", json_string(r->name));
-	json_object_set_new(o, "patches", patches);
-	json_object_set_new(o, "platform", json_string(g->platform));
-	json_object_set_new(o, "sources", srcs);
-	json_object_set_new(o, "store", json_string(g->store));
-	json_object_set_new(o, "variant", r->variant ? json_string(r->variant) : json_null());
-	json_object_set_new(o, "version", json_string(r->version));
+		json_array_append_new(patches, json_string_nocheck(p->patch_hashes[i]));
+	json_object_set_new_nocheck(o, "build", json_string_nocheck(r->build ? r->build : ""));
+	json_object_set_new_nocheck(o, "build_depends", idlist(p->bdeps, p->nbdeps));
+	json_object_set_new_nocheck(o, "depends", idlist(p->deps, p->ndeps));
+	json_object_set_new_nocheck(o, "env", kv_object(r->env, r->nenv));
+	json_object_set_new_nocheck(o, "format", json_string_nocheck("pkgtool-id-1"));
+	json_object_set_new_nocheck(o, "kind", json_string_nocheck(r->kind));
+	json_object_set_new_nocheck(o, "name", json_string_nocheck(r->name));
+	json_object_set_new_nocheck(o, "patches", patches);
+	json_object_set_new_nocheck(o, "platform", json_string_nocheck(g->platform));
+	json_object_set_new_nocheck(o, "sources", srcs);
+	json_object_set_new_nocheck(o, "store", json_string_nocheck(g->store));
+	json_object_set_new_nocheck(o, "variant", r->variant ? json_string_nocheck(r->variant) : json_null());
+	json_object_set_new_nocheck(o, "version", json_string_nocheck(r->version));
 	cjson_sha256(o, hex);
 	json_decref(o);
 	jscratch_end(&ic->js[t]);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cjson.h"
 #include "fs.h"
 #include "gen.h"
 #include "jalloc.h"
@@ -197,6 +198,13 @@ main(int argc, char **argv)
 	g.builddir = fs_abspath_arena(&g.a, builddir);
 	g.store = store && *store ? fs_abspath_arena(&g.a, store) :
 	    arena_printf(&g.a, "%s/store", g.builddir);
+	/* they are in every manifest and id, which are JSON: UTF-8 only */
+	if (!cjson_utf8(g.builddir) || !cjson_utf8(g.store)) {
+		fprintf(stderr, "pkggen: %s path '%s' is not valid UTF-8, which JSON manifests "
+		    "cannot hold; choose a path in UTF-8\n", cjson_utf8(g.builddir) ? "store" :
+		    "build directory", cjson_utf8(g.builddir) ? g.store : g.builddir);
+		goto out;
+	}
 
 	{
 		char *hp = xasprintf("%s/.pkggen/hashes", g.builddir);

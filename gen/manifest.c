@@ -42,7 +42,12 @@ manifest_source_file(struct gen *g, struct arena *a, const struct source *s)
 static json_t *
 archive_of(struct gen *g, const struct pkg *p)
 {
-	return json_sprintf("%s/pkgs/%s.tar.zst", g->store, p->id);
+	char buf[4096];
+	int n = snprintf(buf, sizeof(buf), "%s/pkgs/%s.tar.zst", g->store, p->id);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		fatal("store path too long: %s", g->store);
+	return json_stringn_nocheck(buf, (size_t)n);
 }
 
 static void
@@ -118,14 +123,14 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 		const struct source *s = &r->sources[i];
 		json_t *so = json_object();
 
-		json_object_set_new(so, "extract", json_boolean(s->extract));
+		json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
 		if (s->type != SRC_PATH)
-			json_object_set_new(so, "file", json_string(manifest_source_file(g, a, s)));
-		json_object_set_new(so, "name", json_string(s->name));
+			json_object_set_new_nocheck(so, "file", json_string_nocheck(manifest_source_file(g, a, s)));
+		json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
 		if (s->type == SRC_PATH)
-			json_object_set_new(so, "path", json_string(s->path));
-		json_object_set_new(so, "strip", json_integer(s->strip));
-		json_object_set_new(so, "type", json_string(s->type == SRC_URL ? "url" :
+			json_object_set_new_nocheck(so, "path", json_string(s->path));
+		json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
+		json_object_set_new_nocheck(so, "type", json_string_nocheck(s->type == SRC_URL ? "url" :
 		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
@@ -134,8 +139,8 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	for (i = 0; i < p->ndeps; i++) {
 		json_t *d = json_object();
 
-		json_object_set_new(d, "id", json_string(p->deps[i]->id));
-		json_object_set_new(d, "name", json_string(p->deps[i]->r->name));
+		json_object_set_new_nocheck(d, "id", json_string_nocheck(p->deps[i]->id));
+		json_object_set_new_nocheck(d, "name", json_string_nocheck(p->deps[i]->r->name));
 		json_array_append_new(deps, d);
 	}
 	/* the direct dependencies, runtime first, each once */
@@ -147,30 +152,30 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 			continue;
 		map_put(&seen, q->id, q);
 		d = json_object();
-		json_object_set_new(d, "archive", archive_of(g, q));
-		json_object_set_new(d, "env", kv_object(q->r->env, q->r->nenv));
-		json_object_set_new(d, "id", json_string(q->id));
-		json_object_set_new(d, "name", json_string(q->r->name));
+		json_object_set_new_nocheck(d, "archive", archive_of(g, q));
+		json_object_set_new_nocheck(d, "env", kv_object(q->r->env, q->r->nenv));
+		json_object_set_new_nocheck(d, "id", json_string_nocheck(q->id));
+		json_object_set_new_nocheck(d, "name", json_string_nocheck(q->r->name));
 		json_array_append_new(closure, d);
 	}
-	json_object_set_new(m, "archive", archive_of(g, p));
-	json_object_set_new(m, "build", json_string(r->build ? r->build : ""));
-	json_object_set_new(m, "builddir", json_string(g->builddir));
-	json_object_set_new(m, "closure", closure);
-	json_object_set_new(m, "depends", deps);
-	json_object_set_new(m, "env", kv_object(r->env, r->nenv));
-	json_object_set_new(m, "epoch", json_integer(315532800));
-	json_object_set_new(m, "id", json_string(p->id));
-	json_object_set_new(m, "jobs", json_integer(g->jobs));
-	json_object_set_new(m, "kind", json_string(r->kind));
-	json_object_set_new(m, "name", json_string(r->name));
-	json_object_set_new(m, "patches", patches);
-	json_object_set_new(m, "pkgdir", json_string(r->dir));
-	json_object_set_new(m, "recipe", json_string(r->file));
-	json_object_set_new(m, "sources", srcs);
-	json_object_set_new(m, "store", json_string(g->store));
-	json_object_set_new(m, "variant", r->variant ? json_string(r->variant) : json_null());
-	json_object_set_new(m, "version", json_string(r->version));
+	json_object_set_new_nocheck(m, "archive", archive_of(g, p));
+	json_object_set_new_nocheck(m, "build", json_string_nocheck(r->build ? r->build : ""));
+	json_object_set_new_nocheck(m, "builddir", json_string_nocheck(g->builddir));
+	json_object_set_new_nocheck(m, "closure", closure);
+	json_object_set_new_nocheck(m, "depends", deps);
+	json_object_set_new_nocheck(m, "env", kv_object(r->env, r->nenv));
+	json_object_set_new_nocheck(m, "epoch", json_integer(315532800));
+	json_object_set_new_nocheck(m, "id", json_string_nocheck(p->id));
+	json_object_set_new_nocheck(m, "jobs", json_integer(g->jobs));
+	json_object_set_new_nocheck(m, "kind", json_string_nocheck(r->kind));
+	json_object_set_new_nocheck(m, "name", json_string_nocheck(r->name));
+	json_object_set_new_nocheck(m, "patches", patches);
+	json_object_set_new_nocheck(m, "pkgdir", json_string(r->dir));
+	json_object_set_new_nocheck(m, "recipe", json_string(r->file));
+	json_object_set_new_nocheck(m, "sources", srcs);
+	json_object_set_new_nocheck(m, "store", json_string_nocheck(g->store));
+	json_object_set_new_nocheck(m, "variant", r->variant ? json_string_nocheck(r->variant) : json_null());
+	json_object_set_new_nocheck(m, "version", json_string_nocheck(r->version));
 	map_release(&seen);
 	return m;
 }
@@ -328,15 +333,15 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 		json_t *o = json_object();
 
 		/* keys in sorted order (cjson writes them as added) */
-		json_object_set_new(o, "archive", archive_of(g, p));
-		json_object_set_new(o, "id", json_string(p->id));
-		json_object_set_new(o, "name", json_string(p->r->name));
-		json_object_set_new(o, "version", json_string(p->r->version));
+		json_object_set_new_nocheck(o, "archive", archive_of(g, p));
+		json_object_set_new_nocheck(o, "id", json_string_nocheck(p->id));
+		json_object_set_new_nocheck(o, "name", json_string_nocheck(p->r->name));
+		json_object_set_new_nocheck(o, "version", json_string_nocheck(p->r->version));
 		json_array_append_new(pkgs, o);
 	}
-	json_object_set_new(act, "builddir", json_string(g->builddir));
-	json_object_set_new(act, "packages", pkgs);
-	json_object_set_new(act, "store", json_string(g->store));
+	json_object_set_new_nocheck(act, "builddir", json_string_nocheck(g->builddir));
+	json_object_set_new_nocheck(act, "packages", pkgs);
+	json_object_set_new_nocheck(act, "store", json_string_nocheck(g->store));
 	/* one entry per package: compact, it is a third smaller and quicker to
 	 * write and to read back (`jq . activate.json` shows it indented) */
 	r = write_signed(g, &g->a, log, "activate.json", "activate.json", sig, st, act, 1, &out);

@@ -148,6 +148,15 @@ cjson_write(const char *path, const json_t *v, int if_changed)
 	return r;
 }
 
+int
+cjson_utf8(const char *s)
+{
+	json_t *v = json_string(s);
+
+	json_decref(v);
+	return v != NULL;
+}
+
 const char *
 cjson_str(const json_t *obj, const char *key)
 {

@@ -29,6 +29,9 @@ enum cjson_flags {
  * (1 = CJSON_IF_CHANGED, as before); as fs_write_atomic */
 int cjson_write(const char *path, const json_t *v, int flags);
 
+/* 1 when s is valid UTF-8 (what a JSON string can hold) */
+int cjson_utf8(const char *s);
+
 /* borrowed string member of an object, or NULL when absent or not a string */
 const char *cjson_str(const json_t *obj, const char *key);
 

@@ -5,7 +5,8 @@
 # (FILE:LINE:COL), with build.ninja and every manifest unchanged (content and
 # mtime); ninja's regen edge then fails and leaves the previous build.ninja
 # in place; fixing the recipes builds again. A fresh build directory gets no
-# files at all from a failing pkggen. A re-run of pkggen on unchanged input
+# files at all from a failing pkggen, nor from one given a build directory or
+# store whose path is not UTF-8. A re-run of pkggen on unchanged input
 # rewrites no manifest. A new build directory's manifests appear all at once
 # (.pkggen/pkg.new renamed): a dead run's pkg.new is dropped, and on a full
 # disk pkggen stops at the first failures, saying so, and leaves no pkg.new
@@ -106,8 +107,16 @@ expect_fail 2 pkggen -R "$R" -B "$T/fresh" b
 expect_fail 2 pkggen -R "$R" -B "$T/fresh" --store "$T/fresh-store" b
 [ ! -e "$T/fresh" ] || fail "a failing pkggen wrote into a new build dir: $(find "$T/fresh")"
 [ ! -e "$T/fresh-store" ] || fail "a failing pkggen created the store: $(find "$T/fresh-store")"
-# --check neither
 cp "$T/a.yaml" "$R/a/package.yaml"
+# a build directory or store whose path is not UTF-8 (JSON cannot hold it)
+bad=$(printf '%s/bad\377dir' "$T")
+expect_fail 2 pkggen -R "$R" -B "$bad" b
+assert_contains "$out" "build directory path '$bad' is not valid UTF-8"
+[ ! -e "$bad" ] || fail "pkggen wrote into a build dir it refused"
+expect_fail 2 pkggen -R "$R" -B "$T/fresh" --store "$bad" b
+assert_contains "$out" "store path '$bad' is not valid UTF-8"
+[ ! -e "$T/fresh" ] || fail "pkggen wrote into a build dir: $(find "$T/fresh")"
+# --check neither
 pkggen --check -R "$R" -B "$T/fresh" b >/dev/null
 [ ! -e "$T/fresh" ] || fail "pkggen --check wrote into a build dir: $(find "$T/fresh")"
 
