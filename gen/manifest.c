@@ -247,11 +247,11 @@ state(struct gen *g, int dirfd, const char *rel, const char *sig)
 	    (size_t)st.st_size == strtoull(c + n + 1, NULL, 10) ? UNCHANGED : UNKNOWN;
 }
 
-/* write m as the file at (under .pkggen; write-if-changed unless it is
+/* write m as the file at (under .pkggen, open as dirfd; write-if-changed unless it is
  * missing or NEW) and log its record "SIG SIZE" as rel; 0 or -1. out holds
  * the text (its memory is used again by the caller's next manifest). */
 static int
-write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *rel,
+write_signed(struct gen *g, int dirfd, struct arena *a, struct cache_log *log, const char *rel,
     const char *at, const char *sig, enum state st, json_t *m, int compact, struct buf *out)
 {
 	char *path = xasprintf("%s/.pkggen/%s", g->builddir, at);
@@ -259,7 +259,8 @@ write_signed(struct gen *g, struct arena *a, struct cache_log *log, const char *
 
 	buf_reset(out);
 	cjson_dump_buf(m, !compact, out);
-	r = st == NEW ? fs_write_new(path, out->s, out->len) :
+	/* a new file is opened relative to .pkggen: a shorter path walk */
+	r = st == NEW ? fs_write_new_at(dirfd, at, path, out->s, out->len) :
 	    st == MISSING ? fs_write_atomic_flags(path, out->s, out->len, 0) :
 	    fs_write_if_changed_flags(path, out->s, out->len, 0);
 	if (r >= 0)
@@ -288,7 +289,7 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	st = w->fresh ? NEW : state(g, w->dirfd, rel, sig);
 	if (st != UNCHANGED) {
 		jscratch_begin(&w->js[t]);
-		if (write_signed(g, &g->ta[t], &w->log[t], rel, at, sig, st,
+		if (write_signed(g, w->dirfd, &g->ta[t], &w->log[t], rel, at, sig, st,
 		    pkg_manifest(g, &g->ta[t], p), 0, &w->out[t]) < 0)
 			w->failed = 1;
 		jscratch_end(&w->js[t]);
@@ -344,7 +345,7 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 	json_object_set_new_nocheck(act, "store", json_string_nocheck(g->store));
 	/* one entry per package: compact, it is a third smaller and quicker to
 	 * write and to read back (`jq . activate.json` shows it indented) */
-	r = write_signed(g, &g->a, log, "activate.json", "activate.json", sig, st, act, 1, &out);
+	r = write_signed(g, dirfd, &g->a, log, "activate.json", "activate.json", sig, st, act, 1, &out);
 	buf_release(&out);
 	return r;
 }

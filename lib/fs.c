@@ -100,19 +100,25 @@ mypid(void)
 int
 fs_write_new(const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return fs_write_new_at(AT_FDCWD, path, path, data, len);
+}
+
+int
+fs_write_new_at(int dirfd, const char *rel, const char *shown, const void *data, size_t len)
+{
+	int fd = openat(dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0)
-		return fail("create %s:", path);
+		return fail("create %s:", shown);
 	if (write_all(fd, data, len) < 0) {
-		fail("write %s:", path);
+		fail("write %s:", shown);
 		close(fd);
-		unlink(path);
+		unlinkat(dirfd, rel, 0);
 		return -1;
 	}
 	if (close(fd) < 0) {
-		fail("close %s:", path);
-		unlink(path);
+		fail("close %s:", shown);
+		unlinkat(dirfd, rel, 0);
 		return -1;
 	}
 	return 0;

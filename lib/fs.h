@@ -20,6 +20,9 @@ int fs_write_atomic_flags(const char *path, const void *data, size_t len, int fl
 /* write data to path directly (no temp file), for a file in a directory
  * nothing reads yet; removed again on failure. 0 or -1 with a message */
 int fs_write_new(const char *path, const void *data, size_t len);
+/* the same for rel under the directory dirfd (a shorter path walk); shown
+ * names the file in messages */
+int fs_write_new_at(int dirfd, const char *rel, const char *shown, const void *data, size_t len);
 /* like fs_write_atomic, but leave path (and its mtime) alone when it already holds
  * exactly data; 1 written, 0 unchanged, -1 error with a message */
 int fs_write_if_changed(const char *path, const void *data, size_t len);
