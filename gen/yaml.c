@@ -20,74 +20,181 @@ mk(const char *file, yaml_mark_t m)
 	return r;
 }
 
-static struct ynode *
-convert(struct arena *a, struct diag *d, yaml_document_t *doc, yaml_node_t *n,
-    const char *file, int depth)
+/*
+ * The tree is built from libyaml's events. Its document API (yaml_parser_load)
+ * would build a tree of its own first, copying a tag string for every node,
+ * which made loading a recipe three times slower than parsing it.
+ */
+struct builder {
+	yaml_parser_t *parser;
+	struct arena *a;
+	struct diag *d;
+	const char *file;
+	struct ynode **stack;	/* the items of the containers being built */
+	size_t top, cap;
+	struct anchor {
+		const char *name;
+		struct ynode *node;
+	} *anchors;
+	size_t nanchors;
+};
+
+static void
+push(struct builder *b, struct ynode *y)
 {
-	struct ynode *y = arena_alloc(a, sizeof(*y));
-	size_t i = 0;
+	if (b->top == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 64;
+		b->stack = xreallocarray(b->stack, b->cap, sizeof(*b->stack));
+	}
+	b->stack[b->top++] = y;
+}
 
-	y->mark = mk(file, n->start_mark);
+/* an alias stands for the node its anchor was set on, as in libyaml */
+static void
+anchor(struct builder *b, const yaml_char_t *name, struct ynode *y)
+{
+	if (!name)
+		return;
+	b->anchors = xreallocarray(b->anchors, b->nanchors + 1, sizeof(*b->anchors));
+	b->anchors[b->nanchors].name = arena_strdup(b->a, (const char *)name);
+	b->anchors[b->nanchors++].node = y;
+}
+
+/* the next event into ev; 0, or -1 after saying what is wrong */
+static int
+next(struct builder *b, yaml_event_t *ev)
+{
+	yaml_parser_t *p = b->parser;
+	struct mark m;
+
+	if (yaml_parser_parse(p, ev))
+		return 0;
+	m = mk(b->file, p->problem_mark);
+	if (p->context)
+		diag_error(b->d, m, "YAML syntax: %s %s (the construct started at line %d, "
+		    "column %d)", p->problem ? p->problem : "error", p->context,
+		    (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+	else
+		diag_error(b->d, m, "YAML syntax: %s", p->problem ? p->problem : "error");
+	return -1;
+}
+
+/* the node that starts with ev (which is released here); NULL on error */
+static struct ynode *
+node(struct builder *b, yaml_event_t *ev, int depth)
+{
+	struct ynode *y;
+	size_t base = b->top, i, j;
+	yaml_event_type_t end;
+
+	if (ev->type == YAML_ALIAS_EVENT) {
+		struct mark m = mk(b->file, ev->start_mark);
+
+		for (i = b->nanchors; i-- > 0;) {
+			if (!strcmp(b->anchors[i].name, (const char *)ev->data.alias.anchor)) {
+				yaml_event_delete(ev);
+				return b->anchors[i].node;
+			}
+		}
+		yaml_event_delete(ev);
+		diag_error(b->d, m, "YAML syntax: found undefined alias");
+		return NULL;
+	}
+	y = arena_alloc(b->a, sizeof(*y));
+	y->mark = mk(b->file, ev->start_mark);
 	if (depth > 64) {
-		diag_error(d, y->mark, "nesting deeper than 64 levels");
+		yaml_event_delete(ev);
+		diag_error(b->d, y->mark, "nesting deeper than 64 levels");
 		return NULL;
 	}
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
 		y->type = Y_SCALAR;
-		y->str = arena_strndup(a, (const char *)n->data.scalar.value, n->data.scalar.length);
-		y->plain = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		y->block = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
-		    n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
-		break;
-	case YAML_SEQUENCE_NODE: {
-		yaml_node_item_t *it;
-
+		y->str = arena_strndup(b->a, (const char *)ev->data.scalar.value,
+		    ev->data.scalar.length);
+		y->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		y->block = ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		    ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+		anchor(b, ev->data.scalar.anchor, y);
+		yaml_event_delete(ev);
+		return y;
+	case YAML_SEQUENCE_START_EVENT:
 		y->type = Y_SEQ;
-		y->n = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-		y->items = arena_alloc(a, (y->n ? y->n : 1) * sizeof(*y->items));
-		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-			y->items[i] = convert(a, d, doc, yaml_document_get_node(doc, *it), file, depth + 1);
-			if (!y->items[i++])
-				return NULL;
-		}
+		anchor(b, ev->data.sequence_start.anchor, y);
+		end = YAML_SEQUENCE_END_EVENT;
 		break;
-	}
-	case YAML_MAPPING_NODE: {
-		yaml_node_pair_t *p;
-
+	case YAML_MAPPING_START_EVENT:
 		y->type = Y_MAP;
-		y->n = 2 * (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-		y->items = arena_alloc(a, (y->n ? y->n : 1) * sizeof(*y->items));
-		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-			struct ynode *k = convert(a, d, doc, yaml_document_get_node(doc, p->key), file, depth + 1);
-			struct ynode *v = convert(a, d, doc, yaml_document_get_node(doc, p->value), file, depth + 1);
-			size_t j;
-
-			if (!k || !v)
-				return NULL;
-			if (k->type != Y_SCALAR) {
-				diag_error(d, k->mark, "a mapping key must be a plain string, not %s",
-				    ytype_name(k));
-				return NULL;
-			}
-			for (j = 0; j < i; j += 2) {
-				if (!strcmp(y->items[j]->str, k->str)) {
-					diag_error(d, k->mark, "duplicate key '%s' (first given at line %d); "
-					    "give each key once", k->str, y->items[j]->mark.line);
-					break;
-				}
-			}
-			y->items[i++] = k;
-			y->items[i++] = v;
-		}
+		anchor(b, ev->data.mapping_start.anchor, y);
+		end = YAML_MAPPING_END_EVENT;
 		break;
-	}
 	default:
-		diag_error(d, y->mark, "unsupported YAML node");
+		yaml_event_delete(ev);
+		diag_error(b->d, y->mark, "unsupported YAML node");
 		return NULL;
 	}
+	yaml_event_delete(ev);
+	for (;;) {
+		struct ynode *k, *v;
+
+		if (next(b, ev) < 0)
+			return NULL;
+		if (ev->type == end) {
+			yaml_event_delete(ev);
+			break;
+		}
+		if (!(k = node(b, ev, depth + 1)))
+			return NULL;
+		if (y->type == Y_SEQ) {
+			push(b, k);
+			continue;
+		}
+		if (next(b, ev) < 0 || !(v = node(b, ev, depth + 1)))
+			return NULL;
+		if (k->type != Y_SCALAR) {
+			diag_error(b->d, k->mark, "a mapping key must be a plain string, not %s",
+			    ytype_name(k));
+			return NULL;
+		}
+		for (j = base; j < b->top; j += 2) {
+			if (!strcmp(b->stack[j]->str, k->str)) {
+				diag_error(b->d, k->mark, "duplicate key '%s' (first given at line %d); "
+				    "give each key once", k->str, b->stack[j]->mark.line);
+				break;
+			}
+		}
+		push(b, k);
+		push(b, v);
+	}
+	y->n = b->top - base;
+	y->items = arena_alloc(b->a, (y->n ? y->n : 1) * sizeof(*y->items));
+	memcpy(y->items, b->stack + base, y->n * sizeof(*y->items));
+	b->top = base;
 	return y;
+}
+
+/* the first document of the stream, or NULL (an empty stream) into *root;
+ * 0 or -1 after errors */
+static int
+build(struct builder *b, struct ynode **root)
+{
+	yaml_event_t ev;
+
+	*root = NULL;
+	do {
+		if (next(b, &ev) < 0)
+			return -1;
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT || ev.type == YAML_STREAM_START_EVENT) {
+			yaml_event_delete(&ev);
+			continue;
+		}
+		break;
+	} while (1);
+	return (*root = node(b, &ev, 0)) ? 0 : -1;
 }
 
 struct ynode *
@@ -100,8 +207,7 @@ struct ynode *
 yaml_load_hashed(struct arena *a, struct diag *d, const char *path, const char **sha)
 {
 	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
+	struct builder bld = {0};
 	struct ynode *res = NULL;
 	struct mark m = {path, 0, 0};
 	struct buf text = BUF_INIT;
@@ -122,28 +228,18 @@ yaml_load_hashed(struct arena *a, struct diag *d, const char *path, const char *
 	if (!yaml_parser_initialize(&parser))
 		fatal("out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text.s, text.len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		m = mk(path, parser.problem_mark);
-		if (parser.context)
-			diag_error(d, m, "YAML syntax: %s %s (the construct started at line %d, "
-			    "column %d)", parser.problem ? parser.problem : "error", parser.context,
-			    (int)parser.context_mark.line + 1, (int)parser.context_mark.column + 1);
-		else
-			diag_error(d, m, "YAML syntax: %s", parser.problem ? parser.problem : "error");
-		yaml_parser_delete(&parser);
-		buf_release(&text);
-		return NULL;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (!root) {
+	bld.parser = &parser;
+	bld.a = a;
+	bld.d = d;
+	bld.file = path;
+	if (build(&bld, &res) == 0 && !res) {
 		res = arena_alloc(a, sizeof(*res));
 		res->type = Y_MAP;
 		res->mark.file = path;
 		res->mark.line = res->mark.col = 1;
-	} else {
-		res = convert(a, d, &doc, root, path, 0);
 	}
-	yaml_document_delete(&doc);
+	free(bld.stack);
+	free(bld.anchors);
 	yaml_parser_delete(&parser);
 	buf_release(&text);
 	if (d->errors != before)
