@@ -128,9 +128,14 @@ cache_save(struct cache *c)
 
 	if (!c->dirty || !c->path)
 		return 0;
-	for (i = 0; i < c->m.cap; i++)
-		if (c->m.keys[i])
-			buf_printf(&b, "%s\t%s\n", (const char *)c->m.vals[i], c->m.keys[i]);
+	for (i = 0; i < c->m.cap; i++) {
+		if (c->m.keys[i]) {
+			buf_puts(&b, c->m.vals[i]);
+			buf_putc(&b, '\t');
+			buf_puts(&b, c->m.keys[i]);
+			buf_putc(&b, '\n');
+		}
+	}
 	r = fs_write_atomic_flags(c->path, buf_str(&b), b.len, 0);
 	buf_release(&b);
 	return r;

@@ -87,6 +87,25 @@ text(void *arg)
 	ninja_text(nj->g, &nj->b, nj->pkgtool, nj->rules, nj->regen_cmd);
 }
 
+struct saving {
+	struct gen *g;
+	const struct buf *ninja;	/* build.ninja's text */
+	int ret[2];
+};
+
+static void
+save(void *arg, size_t i, unsigned t)
+{
+	struct saving *sv = arg;
+
+	(void)t;
+	if (i == 0)
+		sv->ret[0] = ninja_save(sv->g, sv->ninja) < 0 || cache_save(&sv->g->written) < 0 ?
+		    -1 : 0;
+	else
+		sv->ret[1] = cache_save(&sv->g->hashes);
+}
+
 /* with PKGTOOL_TIMING=1, say on stderr how long each phase took */
 static void
 phase(const char *what)
@@ -347,9 +366,16 @@ main(int argc, char **argv)
 		goto out;
 	}
 	phase("manifests");
-	if (ninja_save(&g, &nj.b) < 0 || cache_save(&g.hashes) < 0 || cache_save(&g.written) < 0) {
-		ret = 1;
-		goto out;
+	{
+		/* build.ninja and the record of what was written beside the cache
+		 * of file hashes: each is megabytes at 10,000 packages */
+		struct saving sv = {&g, &nj.b, {0, 0}};
+
+		pool_run(2, g.threads, save, &sv);
+		if (sv.ret[0] < 0 || sv.ret[1] < 0) {
+			ret = 1;
+			goto out;
+		}
 	}
 	phase("build.ninja");
 	ret = 0;
