@@ -20,12 +20,13 @@ struct arena_chunk {
 #define CHUNK_MAX (2 * 1024 * 1024)	/* an x86-64 huge page */
 
 /*
- * Chunks come zeroed from the kernel and are never reused, so allocations
- * need no memset. They double from 64 KiB (a small run stays small) up to
- * 2 MiB, mapped on a 2 MiB boundary and offered to transparent huge pages:
- * a large run (10,000 recipes) then takes one page fault per 2 MiB instead
- * of one per 4 KiB. Under AddressSanitizer they come from calloc, so that
- * LeakSanitizer still sees the pointers they hold.
+ * Chunks come zeroed from the kernel and are reused only by arena_reset,
+ * which zeroes what was used, so allocations need no memset. They double
+ * from 64 KiB (a small run stays small) up to 2 MiB, mapped on a 2 MiB
+ * boundary and offered to transparent huge pages: a large run (10,000
+ * recipes) then takes one page fault per 2 MiB instead of one per 4 KiB.
+ * Under AddressSanitizer they come from calloc, so that LeakSanitizer still
+ * sees the pointers they hold.
  */
 static struct arena_chunk *
 chunk_new(size_t size)
@@ -170,4 +171,26 @@ arena_free(struct arena *a)
 	}
 	a->head = NULL;
 	a->used = a->cap = 0;
+}
+
+void
+arena_reset(struct arena *a)
+{
+#ifdef __SANITIZE_ADDRESS__
+	/* every chunk freed, so that a pointer kept past the reset is caught */
+	arena_free(a);
+#else
+	struct arena_chunk *c, *next;
+
+	if (!a->head)
+		return;
+	for (c = a->head->next; c; c = next) {
+		next = c->next;
+		chunk_free(c);
+	}
+	a->head->next = NULL;
+	/* arena_alloc's memory is zeroed: the kernel's was, this was used */
+	memset(a->head->data, 0, a->used);
+	a->used = 0;
+#endif
 }
