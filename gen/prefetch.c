@@ -38,7 +38,7 @@ load_one(void *ctx, size_t i, unsigned t)
 	struct arena *a = &rd->g->ta[t];
 	size_t j;
 
-	ah->r = recipe_load(a, &ah->d, ah->dir, ah->repo, NULL);
+	ah->r = recipe_load(a, &rd->g->scratch[t], &ah->d, ah->dir, ah->repo, NULL);
 	if (!ah->r || ah->r->broken)
 		return;
 	for (j = 0; j < ah->r->nsources; j++) {
@@ -153,4 +153,6 @@ prefetch_release(struct gen *g)
 		if (g->ahead.keys[i])
 			diag_release(&((struct ahead *)g->ahead.vals[i])->d);
 	map_release(&g->ahead);
+	for (i = 0; i < POOL_MAX; i++)
+		arena_free(&g->scratch[i]);
 }

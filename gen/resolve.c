@@ -38,7 +38,7 @@ load(struct gen *g, const char *dir, const char *repo, const char *variant)
 		return r == (struct recipe *)&failed ? NULL : r;
 	gen_regen_input(g, arena_printf(&g->a, "%s/package.yaml", dir));
 	if (variant || !prefetch_take(g, dir, &r))
-		r = recipe_load(&g->a, &g->d, dir, repo, variant);
+		r = recipe_load(&g->a, &g->scratch[0], &g->d, dir, repo, variant);
 	map_put(&g->recipes, key, r ? r : (struct recipe *)&failed);
 	return r;
 }
