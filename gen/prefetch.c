@@ -120,6 +120,9 @@ prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 
 	if (g->threads < 2)
 		return;
+	/* a table grown step by step touches twice the memory of one made its
+	 * size at once, and fresh memory costs page faults */
+	map_reserve(&g->ahead, ninputs);
 	for (i = 0; i < ninputs; i++)
 		want(g, &next, &n, &cap, &dir, inputs[i]);
 	while (n) {
@@ -141,6 +144,11 @@ prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 	buf_release(&dir);
 	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->hashes, &rd.log[t]);
+	/* resolution will most likely take each of these recipes: room in its
+	 * tables for all of them, made once */
+	map_reserve(&g->recipes, g->ahead.len);
+	map_reserve(&g->pkgs, g->ahead.len);
+	map_reserve(&g->regen_seen, g->ahead.len);
 }
 
 int
