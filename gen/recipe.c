@@ -382,7 +382,7 @@ parse_deps(struct ctx *c, const struct ynode *n, const char *key, struct depspec
 		    "not %s", key, ytype_name(n));
 		return;
 	}
-	*out = arena_alloc(c->a, (n->n + 1) * sizeof(**out));
+	*out = arena_alloc(c->a, n->n * sizeof(**out));
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *it = n->items[i];
 		struct depspec *ds = &(*out)[*len];
@@ -627,7 +627,7 @@ parse_body(struct ctx *c)
 		if (n->type != Y_SEQ) {
 			diag_error(c->d, n->mark, "'sources' must be a list, not %s", ytype_name(n));
 		} else {
-			r->sources = arena_alloc(c->a, (n->n + 1) * sizeof(*r->sources));
+			r->sources = arena_alloc(c->a, n->n * sizeof(*r->sources));
 			for (i = 0; i < n->n; i++) {
 				if (want_map(c, n->items[i], "sources") == 0)
 					parse_source(c, n->items[i], &r->sources[r->nsources++]);
