@@ -34,6 +34,8 @@ struct ynode {
 struct ynode *yaml_load(struct arena *a, struct diag *d, const char *path);
 /* yaml_load, and *sha (arena) is the sha256 of the file's bytes */
 struct ynode *yaml_load_hashed(struct arena *a, struct diag *d, const char *path, const char **sha);
+/* returns a copy of n and everything under it, in a */
+struct ynode *ynode_copy(struct arena *a, const struct ynode *n);
 /* borrowed: the value under key in a map, or NULL */
 struct ynode *ymap_get(const struct ynode *map, const char *key);
 /* "a string", "a list", "a mapping" */
@@ -128,7 +130,6 @@ struct recipe {
 	const char *file;	/* absolute path of package.yaml */
 	const char *dir;	/* absolute package directory */
 	const char *repo;	/* repository name (its directory's name) */
-	struct ynode *root;
 	const char *text_sha;	/* sha256 of package.yaml's bytes */
 	const char *name, *version, *kind, *summary;
 	const char *variant;	/* NULL for the base recipe */
@@ -163,9 +164,10 @@ struct recipe {
 /* parse and validate dir/package.yaml (repository repo), errors into d.
  * variant selects NAME:VARIANT (its keys replace the base's); NULL = base.
  * NULL when the file cannot be read or parsed or the variant does not exist;
- * a recipe with other errors is returned with broken set. */
-struct recipe *recipe_load(struct arena *a, struct diag *d, const char *dir,
-    const char *repo, const char *variant);
+ * a recipe with other errors is returned with broken set. The recipe is in
+ * a; its YAML tree is made in scratch, which is reset before it returns. */
+struct recipe *recipe_load(struct arena *a, struct arena *scratch, struct diag *d,
+    const char *dir, const char *repo, const char *variant);
 /* the names of a param type */
 const char *param_type_name(enum param_type t);
 
@@ -285,6 +287,7 @@ struct gen {
 	struct cache written;	/* manifests: "SHA256 SIZE" */
 	unsigned threads;	/* for pkggen's own work */
 	struct arena ta[POOL_MAX];	/* one for each of those threads, freed with g->a */
+	struct arena scratch[POOL_MAX];	/* recipe_load's, per thread (prefetch_release frees them) */
 	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
 	const char **repo_vars;	/* "${repoN}" for each repository (ninja.c) */
 };
@@ -391,7 +394,7 @@ void prefetch(struct gen *g, const char *const *inputs, size_t ninputs);
 /* 1 with *r (NULL: it failed to load) when dir's base recipe was loaded
  * ahead; what loading it said goes into g->d now. 0 when it was not. */
 int prefetch_take(struct gen *g, const char *dir, struct recipe **r);
-/* drop what nobody took */
+/* drop what nobody took; free recipe_load's scratch arenas (g->scratch) */
 void prefetch_release(struct gen *g);
 
 /* graph.c */

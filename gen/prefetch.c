@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* prefetch: recipes read, checked and their path sources hashed on several
  * threads, breadth first from the inputs, before resolution asks for them */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen.h"
@@ -38,7 +39,7 @@ load_one(void *ctx, size_t i, unsigned t)
 	struct arena *a = &rd->g->ta[t];
 	size_t j;
 
-	ah->r = recipe_load(a, &ah->d, ah->dir, ah->repo, NULL);
+	ah->r = recipe_load(a, &rd->g->scratch[t], &ah->d, ah->dir, ah->repo, NULL);
 	if (!ah->r || ah->r->broken)
 		return;
 	for (j = 0; j < ah->r->nsources; j++) {
@@ -58,44 +59,53 @@ load_one(void *ctx, size_t i, unsigned t)
 }
 
 /* the directory of the package a dependency or input names, as resolution
- * would look first (REPO.NAME, else the first repository that has NAME);
- * NULL when none has it */
-static const char *
-locate(struct gen *g, const char *text, const char **repo)
+ * would look first (REPO.NAME, else the first repository that has NAME),
+ * into dir; -1 when none has it. Every dependency of every recipe is asked
+ * about, most of them already seen: nothing is kept from here. */
+static int
+locate(struct gen *g, const char *text, struct buf *dir, const char **repo)
 {
 	size_t n = strcspn(text, ": \t=!<>,"), i;
-	const char *name = arena_strndup(&g->a, text, n), *dot = strchr(name, '.');
+	char *name = xstrndup(text, n), *dot = strchr(name, '.');
+	int ret = -1;
 
+	buf_reset(dir);
 	if (dot) {
-		const struct repo *rp = repos_find(&g->repos, arena_strndup(&g->a, name,
-		    (size_t)(dot - name)));
+		const struct repo *rp;
 
+		*dot = '\0';
+		rp = repos_find(&g->repos, name);
+		*dot = '.';
 		if (rp && repo_has(rp, dot + 1)) {
 			*repo = rp->name;
-			return arena_printf(&g->a, "%s/%s", rp->dir, dot + 1);
+			buf_printf(dir, "%s/%s", rp->dir, dot + 1);
+			ret = 0;
 		}
 	}
-	for (i = 0; i < g->repos.len; i++) {
+	for (i = 0; ret < 0 && i < g->repos.len; i++) {
 		if (repo_has(&g->repos.v[i], name)) {
 			*repo = g->repos.v[i].name;
-			return arena_printf(&g->a, "%s/%s", g->repos.v[i].dir, name);
+			buf_printf(dir, "%s/%s", g->repos.v[i].dir, name);
+			ret = 0;
 		}
 	}
-	return NULL;
+	free(name);
+	return ret;
 }
 
 static void
-want(struct gen *g, struct ahead ***next, size_t *n, size_t *cap, const char *text)
+want(struct gen *g, struct ahead ***next, size_t *n, size_t *cap, struct buf *dir,
+    const char *text)
 {
-	const char *repo = NULL, *dir = locate(g, text, &repo);
+	const char *repo = NULL;
 	struct ahead *ah;
 
-	if (!dir || map_get(&g->ahead, dir))
+	if (locate(g, text, dir, &repo) < 0 || map_get(&g->ahead, dir->s))
 		return;
 	ah = arena_alloc(&g->a, sizeof(*ah));
-	ah->dir = dir;
+	ah->dir = arena_strndup(&g->a, dir->s, dir->len);
 	ah->repo = repo;
-	map_put(&g->ahead, dir, ah);
+	map_put(&g->ahead, ah->dir, ah);
 	arena_append(&g->a, (void ***)next, n, cap, ah);
 }
 
@@ -104,13 +114,17 @@ prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 {
 	struct round rd = {g, NULL, {{0}}};
 	struct ahead **next = NULL;
+	struct buf dir = BUF_INIT;
 	size_t n = 0, cap = 0, i, j;
 	unsigned t;
 
 	if (g->threads < 2)
 		return;
+	/* a table grown step by step touches twice the memory of one made its
+	 * size at once, and fresh memory costs page faults */
+	map_reserve(&g->ahead, ninputs);
 	for (i = 0; i < ninputs; i++)
-		want(g, &next, &n, &cap, inputs[i]);
+		want(g, &next, &n, &cap, &dir, inputs[i]);
 	while (n) {
 		size_t len = n;
 
@@ -122,13 +136,19 @@ prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 			const struct recipe *r = rd.v[i]->r;
 
 			for (j = 0; r && j < r->ndepends; j++)
-				want(g, &next, &n, &cap, r->depends[j].dep.name);
+				want(g, &next, &n, &cap, &dir, r->depends[j].dep.name);
 			for (j = 0; r && j < r->nbuild_depends; j++)
-				want(g, &next, &n, &cap, r->build_depends[j].dep.name);
+				want(g, &next, &n, &cap, &dir, r->build_depends[j].dep.name);
 		}
 	}
+	buf_release(&dir);
 	for (t = 0; t < POOL_MAX; t++)
 		cache_apply(g, &g->hashes, &rd.log[t]);
+	/* resolution will most likely take each of these recipes: room in its
+	 * tables for all of them, made once */
+	map_reserve(&g->recipes, g->ahead.len);
+	map_reserve(&g->pkgs, g->ahead.len);
+	map_reserve(&g->regen_seen, g->ahead.len);
 }
 
 int
@@ -153,4 +173,6 @@ prefetch_release(struct gen *g)
 		if (g->ahead.keys[i])
 			diag_release(&((struct ahead *)g->ahead.vals[i])->d);
 	map_release(&g->ahead);
+	for (i = 0; i < POOL_MAX; i++)
+		arena_free(&g->scratch[i]);
 }

@@ -31,7 +31,8 @@ static const char *const platforms[] = {"linux", "linux-x86_64", "linux-aarch64"
 static const char *const ptypes[] = {"str", "int", "float", "bool", "list", "size", "path"};
 
 struct ctx {
-	struct arena *a;
+	struct arena *a;	/* what the recipe keeps */
+	struct arena *s;	/* scratch: the YAML tree, and what dies with it */
 	struct diag *d;
 	struct recipe *r;
 	const struct ynode *base, *var;	/* the recipe's map and the variant's (or NULL) */
@@ -105,6 +106,13 @@ keymark(struct ctx *c, const char *key)
 	return c->base->mark;
 }
 
+/* s (or NULL) copied out of the YAML tree into what the recipe keeps */
+static const char *
+keep(struct ctx *c, const char *s)
+{
+	return s ? arena_strdup(c->a, s) : NULL;
+}
+
 static const char *
 want_str(struct ctx *c, const struct ynode *n, const char *key)
 {
@@ -171,7 +179,7 @@ want_strlist(struct ctx *c, const struct ynode *n, const char *key, size_t *len)
 			    key, ytype_name(n->items[i]));
 			continue;
 		}
-		v[(*len)++] = n->items[i]->str;
+		v[(*len)++] = keep(c, n->items[i]->str);
 	}
 	return v;
 }
@@ -197,7 +205,7 @@ pkgfile(struct ctx *c, const struct ynode *n, const char *what, int want_dir, st
 	if (n->str[0] == '/')
 		p = n->str;
 	else
-		p = arena_printf(c->a, "%s/%s", c->r->dir, n->str);
+		p = arena_printf(c->s, "%s/%s", c->r->dir, n->str);
 	if (stat(p, &st) < 0) {
 		diag_error(c->d, n->mark, "%s '%s' does not exist (looked for %s)", what, n->str, p);
 		return NULL;
@@ -277,7 +285,7 @@ parse_source(struct ctx *c, const struct ynode *n, struct source *s)
 		int ok = 0;
 
 		s->type = SRC_URL;
-		if (!(s->url = want_str(c, url, "url")))
+		if (!(s->url = keep(c, want_str(c, url, "url"))))
 			return;
 		for (i = 0; i < LEN(schemes); i++)
 			ok |= startswith(s->url, schemes[i]);
@@ -316,7 +324,7 @@ parse_source(struct ctx *c, const struct ynode *n, struct source *s)
 		s->extract = is_archive_name(s->name);
 	} else if (git) {
 		s->type = SRC_GIT;
-		if (!(s->git = want_str(c, git, "git")))
+		if (!(s->git = keep(c, want_str(c, git, "git"))))
 			return;
 		s->name = url_basename(c->a, s->git);
 		v = ymap_get(n, "commit");
@@ -331,7 +339,7 @@ parse_source(struct ctx *c, const struct ynode *n, struct source *s)
 			    v->type == Y_SCALAR ? v->str : ytype_name(v));
 			return;
 		}
-		s->commit = v->str;
+		s->commit = keep(c, v->str);
 		s->extract = 1;
 	} else {
 		s->type = SRC_PATH;
@@ -374,7 +382,7 @@ parse_deps(struct ctx *c, const struct ynode *n, const char *key, struct depspec
 		    "not %s", key, ytype_name(n));
 		return;
 	}
-	*out = arena_alloc(c->a, (n->n + 1) * sizeof(**out));
+	*out = arena_alloc(c->a, n->n * sizeof(**out));
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *it = n->items[i];
 		struct depspec *ds = &(*out)[*len];
@@ -387,8 +395,8 @@ parse_deps(struct ctx *c, const struct ynode *n, const char *key, struct depspec
 			continue;
 		}
 		/* NAME:VARIANT and REPO.NAME are taken apart before the constraint parser */
-		text = arena_strdup(c->a, it->str);
-		ds->text = it->str;
+		text = arena_strdup(c->s, it->str);
+		ds->text = keep(c, it->str);
 		ds->mark = it->mark;
 		name = text + strspn(text, " \t");
 		colon = strchr(name, ':');
@@ -456,7 +464,7 @@ parse_params(struct ctx *c, const struct ynode *n)
 			diag_error(c->d, it->mark, "a config parameter needs 'name:'");
 			continue;
 		}
-		if (!(p->name = want_str(c, v, "name")))
+		if (!(p->name = keep(c, want_str(c, v, "name"))))
 			continue;
 		if (!valid_envname(p->name)) {
 			diag_error(c->d, v->mark, "parameter name '%s' must be letters, digits and _, "
@@ -486,7 +494,7 @@ parse_params(struct ctx *c, const struct ynode *n)
 		if ((v = ymap_get(it, "secret")))
 			want_bool(c, v, "secret", &p->secret);
 		if ((v = ymap_get(it, "msg")))
-			p->msg = want_str(c, v, "msg");
+			p->msg = keep(c, want_str(c, v, "msg"));
 		if ((v = ymap_get(it, "aliases")))
 			p->aliases = want_strlist(c, v, "aliases", &p->naliases);
 		if ((v = ymap_get(it, "range"))) {
@@ -501,7 +509,7 @@ parse_params(struct ctx *c, const struct ynode *n)
 				diag_error(c->d, v->mark, "'range' [%s, %s] is empty: LOW is above HIGH",
 				    v->items[0]->str, v->items[1]->str);
 			} else {
-				p->range = (struct ynode *)v;
+				p->range = ynode_copy(c->a, v);
 			}
 		}
 		if ((v = ymap_get(it, "choices"))) {
@@ -513,7 +521,7 @@ parse_params(struct ctx *c, const struct ynode *n)
 						diag_error(c->d, v->items[j]->mark, "choice '%s' is not %s",
 						    v->items[j]->type == Y_SCALAR ? v->items[j]->str : "(a list)",
 						    param_expect(p->type));
-				p->choices = (struct ynode *)v;
+				p->choices = ynode_copy(c->a, v);
 			}
 		}
 		if ((v = ymap_get(it, "default")) && !ynull(v)) {
@@ -522,7 +530,7 @@ parse_params(struct ctx *c, const struct ynode *n)
 				    v->type == Y_SCALAR ? v->str : ytype_name(v), p->name,
 				    param_expect(p->type));
 			} else {
-				p->def = (struct ynode *)v;
+				p->def = ynode_copy(c->a, v);
 				if (p->range && (param_num(v, p->type) < param_num(p->range->items[0], p->type) ||
 				    param_num(v, p->type) > param_num(p->range->items[1], p->type)))
 					diag_error(c->d, v->mark, "default %s of parameter '%s' is outside "
@@ -563,7 +571,7 @@ parse_strmap(struct ctx *c, const struct ynode *n, const char *key, const char *
 	if (want_map(c, n, key) < 0)
 		return NULL;
 	if (keys)
-		check_keys(c, n, keys, nkeys, arena_printf(c->a, "'%s'", key));
+		check_keys(c, n, keys, nkeys, arena_printf(c->s, "'%s'", key));
 	v = arena_alloc(c->a, (n->n / 2 + 1) * sizeof(*v));
 	for (i = 0; i < n->n; i += 2) {
 		const struct ynode *k = n->items[i], *val = n->items[i + 1];
@@ -575,8 +583,8 @@ parse_strmap(struct ctx *c, const struct ynode *n, const char *key, const char *
 			    key, ytype_name(val));
 			continue;
 		}
-		v[*len].key = k->str;
-		v[*len].val = val->str;
+		v[*len].key = keep(c, k->str);
+		v[*len].val = keep(c, val->str);
 		v[*len].mark = k->mark;
 		v[*len].vmark = val->mark;
 		v[*len].block = val->block;
@@ -594,13 +602,15 @@ parse_body(struct ctx *c)
 
 	r->kind = "library";
 	if ((n = get(c, "kind")) && want_str(c, n, "kind")) {
-		if (str_in_list(n->str, kinds, LEN(kinds)))
-			r->kind = n->str;
+		for (i = 0; i < LEN(kinds) && strcmp(n->str, kinds[i]); i++)
+			;
+		if (i < LEN(kinds))
+			r->kind = kinds[i];
 		else
 			one_of(c, n, "kind", kinds, LEN(kinds));
 	}
 	if ((n = get(c, "summary")))
-		r->summary = want_str(c, n, "summary");
+		r->summary = keep(c, want_str(c, n, "summary"));
 	if ((n = get(c, "depends")))
 		parse_deps(c, n, "depends", &r->depends, &r->ndepends);
 	if ((n = get(c, "build_depends")))
@@ -617,7 +627,7 @@ parse_body(struct ctx *c)
 		if (n->type != Y_SEQ) {
 			diag_error(c->d, n->mark, "'sources' must be a list, not %s", ytype_name(n));
 		} else {
-			r->sources = arena_alloc(c->a, (n->n + 1) * sizeof(*r->sources));
+			r->sources = arena_alloc(c->a, n->n * sizeof(*r->sources));
 			for (i = 0; i < n->n; i++) {
 				if (want_map(c, n->items[i], "sources") == 0)
 					parse_source(c, n->items[i], &r->sources[r->nsources++]);
@@ -633,7 +643,7 @@ parse_body(struct ctx *c)
 				r->patches[i] = "";
 	}
 	if ((n = get(c, "build")))
-		r->build = want_str(c, n, "build");
+		r->build = keep(c, want_str(c, n, "build"));
 	if ((n = get(c, "env"))) {
 		r->env = parse_strmap(c, n, "env", NULL, 0, &r->nenv);
 		for (i = 0; i < r->nenv; i++)
@@ -669,7 +679,7 @@ parse_body(struct ctx *c)
 				struct kv *kv = &r->templates[r->ntemplates];
 				if (!(kv->key = pkgfile(c, src, "template", 0, NULL)))
 					continue;
-				kv->val = dest->str;
+				kv->val = keep(c, dest->str);
 				kv->mark = src->mark;
 				kv->vmark = dest->mark;
 				r->ntemplates++;
@@ -695,7 +705,7 @@ parse_body(struct ctx *c)
 				if (p->str[0] == '/' || strstr(p->str, ".."))
 					diag_error(c->d, p->mark, "preload '%s' must be a path inside the "
 					    "package (like lib/libtrace.so)", p->str);
-				r->preload = p->str;
+				r->preload = keep(c, p->str);
 			}
 		}
 	} else if (!strcmp(r->kind, "interceptor")) {
@@ -717,37 +727,38 @@ fs_basename_arena(struct arena *a, const char *path)
 	return arena_strdup(a, s ? s + 1 : path);
 }
 
-struct recipe *
-recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
+static struct recipe *
+load(struct arena *a, struct arena *scratch, struct diag *d, const char *dir, const char *repo,
     const char *variant)
 {
 	struct recipe *r = arena_alloc(a, sizeof(*r));
-	struct ctx c = {a, d, r, NULL, NULL};
-	const struct ynode *n, *vars;
+	struct ctx c = {a, scratch, d, r, NULL, NULL};
+	const struct ynode *root, *n, *vars;
 	size_t before = d->errors, i;
-	const char *dirname;
+	const char *dirname, *sha;
 
 	r->dir = dir;
 	r->repo = repo;
 	r->file = arena_printf(a, "%s/package.yaml", dir);
-	r->root = yaml_load_hashed(a, d, r->file, &r->text_sha);
-	if (!r->root)
+	root = yaml_load_hashed(scratch, d, r->file, &sha);
+	if (!root)
 		return NULL;
-	if (r->root->type != Y_MAP) {
-		diag_error(d, r->root->mark, "a recipe must be a mapping of keys like name:, "
-		    "version:, sources:, not %s", ytype_name(r->root));
+	r->text_sha = arena_strdup(a, sha);
+	if (root->type != Y_MAP) {
+		diag_error(d, root->mark, "a recipe must be a mapping of keys like name:, "
+		    "version:, sources:, not %s", ytype_name(root));
 		return NULL;
 	}
-	c.base = r->root;
-	check_keys(&c, r->root, top_keys, LEN(top_keys), "a recipe");
+	c.base = root;
+	check_keys(&c, root, top_keys, LEN(top_keys), "a recipe");
 
 	dirname = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-	n = ymap_get(r->root, "name");
+	n = ymap_get(root, "name");
 	if (!n) {
-		diag_error(d, r->root->mark, "missing required key 'name' (the package name, "
+		diag_error(d, root->mark, "missing required key 'name' (the package name, "
 		    "which must equal its directory's name '%s')", dirname);
 	} else if (want_str(&c, n, "name")) {
-		r->name = n->str;
+		r->name = keep(&c, n->str);
 		r->name_mark = n->mark;
 		if (!name_valid(r->name))
 			diag_error(d, n->mark, "name '%s' is not valid; expected [a-z0-9][a-z0-9_+.-]*",
@@ -758,16 +769,16 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 	}
 	n = get(&c, "version");
 	if (!n) {
-		diag_error(d, r->root->mark, "missing required key 'version' (like 1.2.3)");
+		diag_error(d, root->mark, "missing required key 'version' (like 1.2.3)");
 	} else if (want_str(&c, n, "version")) {
-		r->version = n->str;
+		r->version = keep(&c, n->str);
 		r->version_mark = n->mark;
 		if (!version_valid(r->version))
 			diag_error(d, n->mark, "version '%s' is not valid; expected a version that "
 			    "starts with a digit, like 1.2.3 (letters, digits and . - + ~)", r->version);
 	}
 
-	vars = ymap_get(r->root, "variants");
+	vars = ymap_get(root, "variants");
 	if (vars && want_map(&c, vars, "variants") == 0) {
 		const char *vk[LEN(top_keys)];
 		size_t nvk = 0;
@@ -782,9 +793,9 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 			if (!name_valid(k->str))
 				diag_error(d, k->mark, "variant name '%s' is not valid; expected "
 				    "[a-z0-9][a-z0-9_+.-]*", k->str);
-			r->variants[r->nvariants++] = k->str;
+			r->variants[r->nvariants++] = keep(&c, k->str);
 			if (want_map(&c, v, k->str) == 0)
-				check_keys(&c, v, vk, nvk, arena_printf(a, "variant '%s'", k->str));
+				check_keys(&c, v, vk, nvk, arena_printf(scratch, "variant '%s'", k->str));
 		}
 	}
 	if (variant) {
@@ -793,7 +804,7 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 		if (!v || v->type != Y_MAP) {
 			const char *s = suggest(variant, r->variants, r->nvariants);
 
-			diag_error(d, vars ? vars->mark : r->root->mark, "package '%s' has no variant '%s'%s%s%s",
+			diag_error(d, vars ? vars->mark : root->mark, "package '%s' has no variant '%s'%s%s%s",
 			    r->name ? r->name : dirname, variant, s ? "; did you mean '" : "",
 			    s ? s : "", s ? "'?" : "");
 			return NULL;
@@ -809,7 +820,8 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 
 		for (i = 0; vars && vars->type == Y_MAP && i < vars->n; i += 2) {
 			struct recipe tmp = *r;
-			struct ctx vc = {a, d, &tmp, &empty, vars->items[i + 1]};
+			/* all it makes is thrown away */
+			struct ctx vc = {scratch, scratch, d, &tmp, &empty, vars->items[i + 1]};
 
 			if (vars->items[i + 1]->type != Y_MAP)
 				continue;
@@ -824,5 +836,15 @@ recipe_load(struct arena *a, struct diag *d, const char *dir, const char *repo,
 		r->name = arena_strdup(a, dirname);
 	if (!r->version)
 		r->version = "0";
+	return r;
+}
+
+struct recipe *
+recipe_load(struct arena *a, struct arena *scratch, struct diag *d, const char *dir,
+    const char *repo, const char *variant)
+{
+	struct recipe *r = load(a, scratch, d, dir, repo, variant);
+
+	arena_reset(scratch);
 	return r;
 }

@@ -28,17 +28,27 @@ gen_regen_input(struct gen *g, const char *path)
 	arena_append(&g->a, (void ***)&g->regen, &g->nregen, &g->regcap, (void *)path);
 }
 
+/* dir is copied when it is kept */
 static struct recipe *
 load(struct gen *g, const char *dir, const char *repo, const char *variant)
 {
-	const char *key = arena_printf(&g->a, "%s\n%s", dir, variant ? variant : "");
+	struct buf b = BUF_INIT;
 	struct recipe *r;
+	const char *key;
 
-	if ((r = map_get(&g->recipes, key)))
+	buf_printf(&b, "%s\n%s", dir, variant ? variant : "");
+	if ((r = map_get(&g->recipes, b.s))) {
+		buf_release(&b);
 		return r == (struct recipe *)&failed ? NULL : r;
-	gen_regen_input(g, arena_printf(&g->a, "%s/package.yaml", dir));
+	}
+	key = arena_strndup(&g->a, b.s, b.len);
+	buf_reset(&b);
+	buf_printf(&b, "%s/package.yaml", dir);
+	gen_regen_input(g, b.s);
+	buf_release(&b);
 	if (variant || !prefetch_take(g, dir, &r))
-		r = recipe_load(&g->a, &g->d, dir, repo, variant);
+		r = recipe_load(&g->a, &g->scratch[0], &g->d, arena_strdup(&g->a, dir), repo,
+		    variant);
 	map_put(&g->recipes, key, r ? r : (struct recipe *)&failed);
 	return r;
 }
@@ -153,7 +163,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 {
 	const char *name = ds->dep.name;
 	struct pkg *p = map_get(&g->pkgs, name);
-	struct buf found = BUF_INIT;
+	struct buf found = BUF_INIT, dir = BUF_INIT;
 	struct recipe *r = NULL;
 	size_t i;
 
@@ -193,20 +203,24 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			continue;
 		if (!repo_has(rp, name))
 			continue;
+		buf_reset(&dir);
+		buf_printf(&dir, "%s/%s", rp->dir, name);
 		if (ds->variant) {
 			/* the base recipe says which variants exist */
-			c = load(g, arena_printf(&g->a, "%s/%s", rp->dir, name), rp->name, NULL);
+			c = load(g, dir.s, rp->name, NULL);
 			if (c && !has_variant(c, ds->variant)) {
 				no_variant(g, ds, c);
 				map_put(&g->pkgs, name, &failed);
 				buf_release(&found);
+				buf_release(&dir);
 				return NULL;
 			}
 		}
-		c = load(g, arena_printf(&g->a, "%s/%s", rp->dir, name), rp->name, ds->variant);
+		c = load(g, dir.s, rp->name, ds->variant);
 		if (!c) {
 			map_put(&g->pkgs, name, &failed);
 			buf_release(&found);
+			buf_release(&dir);
 			return NULL;
 		}
 		/* a broken recipe's errors are said; its version may be a stand-in */
@@ -216,6 +230,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 		}
 		buf_printf(&found, "%s%s %s in %s", found.len ? ", " : "", name, c->version, rp->name);
 	}
+	buf_release(&dir);
 	if (!r) {
 		if (found.len) {
 			char *want = dep_str(&ds->dep);
@@ -320,12 +335,17 @@ input_is_dir(struct gen *g, const char *spec)
 {
 	struct stat st;
 	size_t n = strcspn(spec, ": \t=<>!,");
+	char *name;
+	int has;
 
 	if (strchr(spec, '/'))
 		return 1;
 	/* a bare word is a package name unless no repository has it and a
 	 * directory of that name is here */
-	if (repo_has_any(g, arena_strndup(&g->a, spec, n)))
+	name = xstrndup(spec, n);
+	has = repo_has_any(g, name);
+	free(name);
+	if (has)
 		return 0;
 	return stat(spec, &st) == 0 && S_ISDIR(st.st_mode);
 }
@@ -363,7 +383,7 @@ resolve_input(struct gen *g, const char *spec, struct mark m)
 		}
 		gen_regen_input(g, parent);
 		if (!name_valid(fs_basename(abs))) {
-			load(g, arena_strdup(&g->a, abs), fs_basename_arena(&g->a, parent), NULL);
+			load(g, abs, fs_basename_arena(&g->a, parent), NULL);
 			if (!g->d.errors)
 				diag_error(&g->d, m, "'%s' is not a valid package directory name; expected "
 				    "[a-z0-9][a-z0-9_+.-]*", fs_basename(abs));

@@ -248,6 +248,23 @@ yaml_load_hashed(struct arena *a, struct diag *d, const char *path, const char *
 }
 
 struct ynode *
+ynode_copy(struct arena *a, const struct ynode *n)
+{
+	struct ynode *y = arena_alloc(a, sizeof(*y));
+	size_t i;
+
+	*y = *n;
+	if (n->type == Y_SCALAR) {
+		y->str = arena_strdup(a, n->str);
+		return y;
+	}
+	y->items = arena_alloc(a, (n->n ? n->n : 1) * sizeof(*y->items));
+	for (i = 0; i < n->n; i++)
+		y->items[i] = ynode_copy(a, n->items[i]);
+	return y;
+}
+
+struct ynode *
 ymap_get(const struct ynode *map, const char *key)
 {
 	size_t i;

@@ -21,6 +21,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* grow an array of pointers kept in the arena (old storage is abandoned) */
 void arena_append(struct arena *a, void ***arr, size_t *len, size_t *cap, void *item);
+/* drop everything allocated in a, keeping its newest chunk (zeroed again)
+ * for what comes next: scratch memory reused without new page faults */
+void arena_reset(struct arena *a);
 void arena_free(struct arena *a);
 
 #endif
