@@ -287,7 +287,7 @@ struct gen {
 	struct cache written;	/* manifests: "SHA256 SIZE" */
 	unsigned threads;	/* for pkggen's own work */
 	struct arena ta[POOL_MAX];	/* one for each of those threads, freed with g->a */
-	struct arena scratch[POOL_MAX];	/* recipe_load's, per thread (prefetch_release frees them) */
+	struct arena scratch[POOL_MAX];	/* recipe_load's, per thread */
 	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
 	const char **repo_vars;	/* "${repoN}" for each repository (ninja.c) */
 };
@@ -394,7 +394,7 @@ void prefetch(struct gen *g, const char *const *inputs, size_t ninputs);
 /* 1 with *r (NULL: it failed to load) when dir's base recipe was loaded
  * ahead; what loading it said goes into g->d now. 0 when it was not. */
 int prefetch_take(struct gen *g, const char *dir, struct recipe **r);
-/* drop what nobody took; free recipe_load's scratch arenas (g->scratch) */
+/* drop what nobody took */
 void prefetch_release(struct gen *g);
 
 /* graph.c */

@@ -396,8 +396,10 @@ out:
 	map_release(&g.recipes);
 	map_release(&g.regen_seen);
 	diag_release(&g.d);
-	for (i = 0; i < POOL_MAX; i++)
+	for (i = 0; i < POOL_MAX; i++) {
 		arena_free(&g.ta[i]);
+		arena_free(&g.scratch[i]);
+	}
 	arena_free(&g.a);
 	return ret;
 }

@@ -173,6 +173,4 @@ prefetch_release(struct gen *g)
 		if (g->ahead.keys[i])
 			diag_release(&((struct ahead *)g->ahead.vals[i])->d);
 	map_release(&g->ahead);
-	for (i = 0; i < POOL_MAX; i++)
-		arena_free(&g->scratch[i]);
 }
