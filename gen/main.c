@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pkggen: read recipes, resolve, write build.ninja and step manifests (SPEC §4) */
 #include <getopt.h>
+#include <malloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,10 @@ main(int argc, char **argv)
 	phase(NULL);
 	util_set_prefix("pkggen");
 	jalloc_install();
+	/* a short run: memory freed is kept for the next allocation rather
+	 * than given back and faulted in (and zeroed) again */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	while ((c = getopt_long(argc, argv, "B:R:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'B': builddir = optarg; break;
