@@ -128,14 +128,14 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 			json_object_set_new_nocheck(so, "file", json_string_nocheck(manifest_source_file(g, a, s)));
 		json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
 		if (s->type == SRC_PATH)
-			json_object_set_new_nocheck(so, "path", json_string(s->path));
+			json_object_set_new_nocheck(so, "path", json_string_nocheck(s->path));
 		json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
 		json_object_set_new_nocheck(so, "type", json_string_nocheck(s->type == SRC_URL ? "url" :
 		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
 	for (i = 0; i < r->npatches; i++)
-		json_array_append_new(patches, json_string(r->patches[i]));
+		json_array_append_new(patches, json_string_nocheck(r->patches[i]));
 	for (i = 0; i < p->ndeps; i++) {
 		json_t *d = json_object();
 
@@ -170,8 +170,8 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	json_object_set_new_nocheck(m, "kind", json_string_nocheck(r->kind));
 	json_object_set_new_nocheck(m, "name", json_string_nocheck(r->name));
 	json_object_set_new_nocheck(m, "patches", patches);
-	json_object_set_new_nocheck(m, "pkgdir", json_string(r->dir));
-	json_object_set_new_nocheck(m, "recipe", json_string(r->file));
+	json_object_set_new_nocheck(m, "pkgdir", json_string_nocheck(r->dir));
+	json_object_set_new_nocheck(m, "recipe", json_string_nocheck(r->file));
 	json_object_set_new_nocheck(m, "sources", srcs);
 	json_object_set_new_nocheck(m, "store", json_string_nocheck(g->store));
 	json_object_set_new_nocheck(m, "variant", r->variant ? json_string_nocheck(r->variant) : json_null());

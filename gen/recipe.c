@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cjson.h"
 #include "gen.h"
 #include "sha256.h"
 #include "util.h"
@@ -740,6 +741,14 @@ load(struct arena *a, struct arena *scratch, struct diag *d, const char *dir, co
 	r->dir = dir;
 	r->repo = repo;
 	r->file = arena_printf(a, "%s/package.yaml", dir);
+	/* manifests hold paths in this directory, and JSON holds only UTF-8 */
+	if (!cjson_utf8(dir)) {
+		struct mark m = {r->file, 0, 0};
+
+		diag_error(d, m, "the path of this package's directory is not valid UTF-8, which "
+		    "JSON manifests cannot hold; move the repository to a path in UTF-8");
+		return NULL;
+	}
 	root = yaml_load_hashed(scratch, d, r->file, &sha);
 	if (!root)
 		return NULL;

@@ -70,8 +70,10 @@ cjson_dump_buf(const json_t *v, int pretty, struct buf *b)
 {
 	size_t flags = pretty ? JSON_INDENT(2) : JSON_COMPACT;
 
+	/* jansson fails only without memory, or on a string made unchecked
+	 * (json_string_nocheck) that is not UTF-8 after all: a bug */
 	if (json_dump_callback(v, to_buf, b, order_flags(v, flags) | JSON_ENCODE_ANY) < 0)
-		fatal("out of memory");
+		fatal("cannot write JSON: out of memory, or a string that is not UTF-8");
 	if (pretty)
 		buf_putc(b, '\n');
 	buf_grow(b, 0);

@@ -5,8 +5,8 @@
 # (FILE:LINE:COL), with build.ninja and every manifest unchanged (content and
 # mtime); ninja's regen edge then fails and leaves the previous build.ninja
 # in place; fixing the recipes builds again. A fresh build directory gets no
-# files at all from a failing pkggen, nor from one given a build directory or
-# store whose path is not UTF-8. A re-run of pkggen on unchanged input
+# files at all from a failing pkggen, nor from one given a build directory,
+# store or repository whose path is not UTF-8. A re-run of pkggen on unchanged input
 # rewrites no manifest. A new build directory's manifests appear all at once
 # (.pkggen/pkg.new renamed): a dead run's pkg.new is dropped, and on a full
 # disk pkggen stops at the first failures, saying so, and leaves no pkg.new
@@ -116,6 +116,13 @@ assert_contains "$out" "build directory path '$bad' is not valid UTF-8"
 expect_fail 2 pkggen -R "$R" -B "$T/fresh" --store "$bad" b
 assert_contains "$out" "store path '$bad' is not valid UTF-8"
 [ ! -e "$T/fresh" ] || fail "pkggen wrote into a build dir: $(find "$T/fresh")"
+# and a repository whose path is not UTF-8 (its recipes are named where they are)
+mkdir "$bad"
+cp -r "$R/a" "$bad/a"
+expect_fail 2 pkggen -R "$bad" -B "$T/fresh" a
+assert_contains "$out" "$bad/a/package.yaml: error: the path of this package's directory is not valid UTF-8"
+[ ! -e "$T/fresh" ] || fail "pkggen wrote into a build dir: $(find "$T/fresh")"
+rm -rf "$bad"
 # --check neither
 pkggen --check -R "$R" -B "$T/fresh" b >/dev/null
 [ ! -e "$T/fresh" ] || fail "pkggen --check wrote into a build dir: $(find "$T/fresh")"
