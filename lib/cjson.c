@@ -57,8 +57,16 @@ to_buf(const char *s, size_t n, void *arg)
 	struct buf *b = arg;
 
 	if (b->cap - b->len > n) {
-		memcpy(b->s + b->len, s, n);
+		char *d = b->s + b->len;
+
 		b->len += n;
+		/* most pieces are a quote, a colon or a few spaces */
+		if (n <= 8) {
+			while (n--)
+				*d++ = *s++;
+		} else {
+			memcpy(d, s, n);
+		}
 	} else {
 		buf_putn(b, s, n);
 	}
