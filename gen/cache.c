@@ -97,8 +97,14 @@ cache_put(struct gen *g, struct cache *c, const char *key, const char *val)
 void
 cache_log_put(struct cache_log *l, struct arena *a, const char *key, const char *val)
 {
-	arena_append(a, (void ***)&l->kv, &l->n, &l->cap, arena_strdup(a, key));
-	arena_append(a, (void ***)&l->kv, &l->n, &l->cap, arena_strdup(a, val));
+	cache_log_keep(l, a, arena_strdup(a, key), arena_strdup(a, val));
+}
+
+void
+cache_log_keep(struct cache_log *l, struct arena *a, const char *key, const char *val)
+{
+	arena_append(a, (void ***)&l->kv, &l->n, &l->cap, (void *)key);
+	arena_append(a, (void ***)&l->kv, &l->n, &l->cap, (void *)val);
 }
 
 void

@@ -304,6 +304,9 @@ struct cache_log {
 };
 /* log key = val, copied into a, which must live as long as the cache */
 void cache_log_put(struct cache_log *l, struct arena *a, const char *key, const char *val);
+/* the same for key and val that already live as long as g (in its arenas):
+ * they are kept, not copied */
+void cache_log_keep(struct cache_log *l, struct arena *a, const char *key, const char *val);
 /* put every logged update into c; the log is left empty */
 void cache_apply(struct gen *g, struct cache *c, struct cache_log *l);
 /* write the cache file when it changed; 0 or -1 */

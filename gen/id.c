@@ -53,7 +53,8 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 	if (hash_file_sized(path, HASH_SHA256, (size_t)st->st_size, hex) < 0)
 		return -1;
 	if (!racy(st))
-		cache_log_put(h->log, h->a, path, arena_printf(h->a, "%s %s", hex, sig));
+		cache_log_keep(h->log, h->a, arena_strdup(h->a, path),
+		    arena_printf(h->a, "%s %s", hex, sig));
 	return 0;
 }
 
@@ -410,7 +411,7 @@ compute(void *ctx, size_t k, unsigned t)
 	p->id = arena_printf(a, "%s--%s--%.12s", r->name, r->version, hex);
 	/* g->d is not written while ids are computed */
 	if (r->text_sha && !g->d.errors)
-		cache_log_put(&ic->log[t], a, key, arena_printf(a, "i %s %s", sig, hex));
+		cache_log_keep(&ic->log[t], a, key, arena_printf(a, "i %s %s", sig, hex));
 }
 
 void

@@ -264,7 +264,7 @@ write_signed(struct gen *g, int dirfd, struct arena *a, struct cache_log *log, c
 	    st == MISSING ? fs_write_atomic_flags(path, out->s, out->len, 0) :
 	    fs_write_if_changed_flags(path, out->s, out->len, 0);
 	if (r >= 0)
-		cache_log_put(log, a, rel, arena_printf(a, "%s %zu", sig, out->len));
+		cache_log_keep(log, a, arena_strdup(a, rel), arena_printf(a, "%s %zu", sig, out->len));
 	free(path);
 	json_decref(m);
 	return r < 0 ? -1 : 0;
