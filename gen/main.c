@@ -223,11 +223,15 @@ main(int argc, char **argv)
 	g.store = store && *store ? fs_abspath_arena(&g.a, store) :
 	    arena_printf(&g.a, "%s/store", g.builddir);
 	/* they are in every manifest and id, which are JSON: UTF-8 only */
-	if (!cjson_utf8(g.builddir) || !cjson_utf8(g.store)) {
-		fprintf(stderr, "pkggen: %s path '%s' is not valid UTF-8, which JSON manifests "
-		    "cannot hold; choose a path in UTF-8\n", cjson_utf8(g.builddir) ? "store" :
-		    "build directory", cjson_utf8(g.builddir) ? g.store : g.builddir);
-		goto out;
+	{
+		int bad_dir = !cjson_utf8(g.builddir);
+
+		if (bad_dir || !cjson_utf8(g.store)) {
+			fprintf(stderr, "pkggen: %s path '%s' is not valid UTF-8, which JSON "
+			    "manifests cannot hold; choose a path in UTF-8\n",
+			    bad_dir ? "build directory" : "store", bad_dir ? g.builddir : g.store);
+			goto out;
+		}
 	}
 
 	{
