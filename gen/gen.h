@@ -289,7 +289,6 @@ struct gen {
 	struct arena ta[POOL_MAX];	/* one for each of those threads, freed with g->a */
 	struct arena scratch[POOL_MAX];	/* recipe_load's, per thread */
 	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
-	const char **repo_vars;	/* "${repoN}" for each repository (ninja.c) */
 };
 
 void cache_load(struct gen *g, struct cache *c, const char *path);
@@ -347,6 +346,10 @@ json_t *kv_object(const struct kv *kv, size_t n);
 void ninja_escape_path(struct buf *b, const char *path);
 /* append s escaped for a Ninja variable value ($ only; newlines are an error) */
 void ninja_escape_value(struct buf *b, const char *s);
+/* append the absolute path p as a Ninja path relative to the build directory
+ * d (both real paths): under d as it is under d; elsewhere as ../REST when
+ * that is shorter, else as it is */
+void ninja_relpath(struct buf *b, const char *d, const char *p);
 /* build.ninja's text into b; regen_cmd: the regeneration command line. It
  * may run while manifests are written on other threads. */
 void ninja_text(struct gen *g, struct buf *b, const char *pkgtool, const char *rulesdir,

@@ -10,39 +10,11 @@
 #include "sha256.h"
 #include "util.h"
 
-/*
- * A path inside the build directory is written relative to it; a path under
- * a repository as ${repoN}/REST, with repoN set once at the top. The recipes,
- * sources and directories that build.ninja's regeneration watches are listed
- * twice each, and the repository's directory is most of their length: text
- * that Ninja would otherwise read again on every run.
- */
+/* p as build.ninja names it (ninja_relpath) */
 void
 ninja_path(struct buf *b, struct gen *g, const char *p)
 {
-	size_t n = strlen(g->builddir), i, best = 0, len, which = 0;
-
-	if (!strncmp(p, g->builddir, n) && p[n] == '/') {
-		ninja_escape_path(b, p + n + 1);
-		return;
-	}
-	for (i = 0; i < g->repos.len; i++) {
-		len = strlen(g->repos.v[i].dir);
-		if (len > best && !strncmp(p, g->repos.v[i].dir, len) && (p[len] == '/' || !p[len])) {
-			best = len;
-			which = i;
-		}
-	}
-	if (best) {
-		if (!g->repo_vars) {
-			g->repo_vars = arena_alloc(&g->a, g->repos.len * sizeof(*g->repo_vars));
-			for (i = 0; i < g->repos.len; i++)
-				g->repo_vars[i] = arena_printf(&g->a, "${repo%zu}", i);
-		}
-		buf_puts(b, g->repo_vars[which]);
-		p += best;
-	}
-	ninja_escape_path(b, p);
+	ninja_relpath(b, g->builddir, p);
 }
 
 /* p's archive as a Ninja path, made once: it is named by every dependent */
@@ -77,10 +49,6 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 	ninja_escape_value(&b, q.s);
 	buf_puts(&b, "\nregen_cmd = ");
 	ninja_escape_value(&b, regen_cmd);
-	for (i = 0; i < g->repos.len; i++) {
-		buf_printf(&b, "\nrepo%zu = ", i);
-		ninja_escape_value(&b, g->repos.v[i].dir);
-	}
 	buf_puts(&b, "\ninclude ");
 	ninja_escape_path(&b, rulesdir);
 	buf_puts(&b, "/pkgtool.ninja\n\n");
@@ -118,7 +86,11 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 		}
 		buf_puts(&b, "build ");
 		buf_puts(&b, archive(g, p));
-		buf_printf(&b, ": build .pkggen/pkg/%s.json |", p->id);
+		buf_printf(&b, ": build .pkggen/pkg/%s.json", p->id);
+		for (j = 0; j < r->nsources && r->sources[j].type == SRC_PATH; j++)
+			;
+		if (j < r->nsources || p->ndeps + p->nbdeps)
+			buf_puts(&b, " |");
 		/* fetched sources; path sources and patches are inputs of build.ninja
 		 * only, since a change to their content changes the id (a new edge)
 		 * and a touch that leaves it alone needs no build */
@@ -134,8 +106,9 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 			buf_puts(&b, " $\n    ");
 			buf_puts(&b, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
 		}
-		buf_puts(&b, "\n  name = ");
-		ninja_escape_value(&b, p->id);
+		/* no `name` binding: Ninja makes an environment for each edge
+		 * that has one, a tenth of a no-op run at 10,000 packages; the
+		 * rule's description names the archive ($out) instead */
 		buf_puts(&b, "\nbuild pkg/");
 		ninja_escape_path(&b, r->name);
 		buf_puts(&b, ": phony ");

@@ -156,7 +156,7 @@ entry() {
 }
 for k in $kinds; do
 	expect_fail 1 run_ninja "$B" "pkg/u$k"
-	assert_contains "$out" "BUILD u$k--"
+	assert_contains "$out" "BUILD store/pkgs/u$k--"
 	assert_contains "$out" "$(entry "$k")"
 	assert_contains "$out" "refusing"
 	no_escape "$k"

@@ -69,7 +69,7 @@ before:
 $before
 after:
 $after"
-assert_contains "$out" "BUILD extra--"
+assert_contains "$out" "BUILD ../store/pkgs/extra--"
 assert_no_work "$B2"
 assert_no_work "$B1"
 

@@ -9,7 +9,8 @@
 #   expect.ninja  optional: BUILDDIR/build.ninja, exactly
 # plus the YAML the args name. The runner passes `-B BUILDDIR` (a temp dir)
 # first. Before comparing, it replaces in stderr and build.ninja the absolute
-# path of BUILDDIR by `BUILDDIR`, of CASE/ by `.` and of the source tree by `TOP`.
+# path of BUILDDIR by `BUILDDIR`, of CASE/ by `.` and of the source tree by `TOP`
+# (and their paths relative to BUILDDIR, which build.ninja may use).
 # A failing run (status != 0) must not have written build.ninja.
 # UPDATE=1 records the actual stderr, status and (when expect.ninja exists)
 # build.ninja as the expectations: review the diff before committing.
@@ -29,9 +30,14 @@ failed=0
 unset PKGTOOL_REPOS PKGTOOL_STORE PKGTOOL_MIRRORS PKGTOOL_ENVS PKGTOOL_DATADIR
 
 # normalize FILE: replace the temp build dir, the case dir and the source tree
+# (build.ninja names the last two relative to the build dir when that is
+# shorter, as when TMPDIR is inside the source tree)
 normalize() {
+	relcase=$(realpath -m --relative-to="$tmp/build" "$casedir")
+	reltop=$(realpath -m --relative-to="$tmp/build" "$top")
 	sed -e "s|$tmp/build|BUILDDIR|g" -e "s|$casedir/|./|g" -e "s|$casedir|.|g" \
-		-e "s|$BIN/|BIN/|g" -e "s|$top/|TOP/|g" "$1"
+		-e "s|$BIN/|BIN/|g" -e "s|$top/|TOP/|g" \
+		-e "s|$relcase/|./|g" -e "s|$relcase\$|.|" -e "s|$reltop/|TOP/|g" "$1"
 }
 
 # run_case NAME: run one case; prints its result line
