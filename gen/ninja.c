@@ -40,8 +40,8 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 	size_t i, j;
 	int pass;
 
-	/* about what it will take, at once: see buf_grow_large */
-	buf_grow_large(&b, 160 * g->nregen + 800 * g->norder + 4096);
+	/* about what it will take, at once: no copies as it grows */
+	buf_grow(&b, 160 * g->nregen + 800 * g->norder + 4096);
 	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
 	    "ninja_required_version = 1.10\n\n");
 	buf_shquote(&q, pkgtool);

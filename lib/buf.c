@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "buf.h"
 #include "util.h"
@@ -26,21 +25,6 @@ buf_grow(struct buf *b, size_t n)
 	if (b->cap < 64)
 		b->cap = 64;
 	b->s = xreallocarray(b->s, b->cap, 1);
-}
-
-void
-buf_grow_large(struct buf *b, size_t n)
-{
-	const uintptr_t huge = 2 * 1024 * 1024;
-	uintptr_t from, to;
-
-	buf_grow(b, n);
-	/* where a page fault costs much (a virtual machine), a few huge pages
-	 * instead of a fault every 4 KiB of a many-megabyte buffer */
-	from = ((uintptr_t)b->s + huge - 1) & ~(huge - 1);
-	to = ((uintptr_t)b->s + b->cap) & ~(huge - 1);
-	if (to > from)
-		madvise((void *)from, to - from, MADV_HUGEPAGE);
 }
 
 void

@@ -14,8 +14,6 @@ struct buf {
 
 /* make room for n more bytes (plus the NUL) */
 void buf_grow(struct buf *b, size_t n);
-/* buf_grow for a buffer of several megabytes, which gets huge pages */
-void buf_grow_large(struct buf *b, size_t n);
 void buf_putc(struct buf *b, char c);
 void buf_puts(struct buf *b, const char *s);
 void buf_putn(struct buf *b, const char *s, size_t n);
