@@ -23,8 +23,7 @@
  */
 
 /* the whole file at path, NUL-terminated, in the arena; NULL when it cannot
- * be read. (Megabytes of fresh heap cost a page fault every 4 KiB; the
- * arena gives a large block huge pages.) */
+ * be read */
 static char *
 slurp(struct arena *a, const char *path)
 {
