@@ -153,7 +153,10 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 		map_put(&seen, q->id, q);
 		d = json_object();
 		json_object_set_new_nocheck(d, "archive", archive_of(g, q));
-		json_object_set_new_nocheck(d, "env", kv_object(q->r->env, q->r->nenv));
+		/* a dependency's env only when it sets something: most set
+		 * nothing, and each {} costs the writer as much as a string */
+		if (q->r->nenv)
+			json_object_set_new_nocheck(d, "env", kv_object(q->r->env, q->r->nenv));
 		json_object_set_new_nocheck(d, "id", json_string_nocheck(q->id));
 		json_object_set_new_nocheck(d, "name", json_string_nocheck(q->r->name));
 		json_array_append_new(closure, d);
