@@ -36,14 +36,19 @@ load(struct gen *g, const char *dir, const char *repo, const char *variant)
 	struct recipe *r;
 	const char *key;
 
-	buf_printf(&b, "%s\n%s", dir, variant ? variant : "");
+	/* no printf: this runs for every dependency of every package */
+	buf_puts(&b, dir);
+	buf_putc(&b, '\n');
+	if (variant)
+		buf_puts(&b, variant);
 	if ((r = map_get(&g->recipes, b.s))) {
 		buf_release(&b);
 		return r == (struct recipe *)&failed ? NULL : r;
 	}
 	key = arena_strndup(&g->a, b.s, b.len);
 	buf_reset(&b);
-	buf_printf(&b, "%s/package.yaml", dir);
+	buf_puts(&b, dir);
+	buf_puts(&b, "/package.yaml");
 	gen_regen_input(g, b.s);
 	buf_release(&b);
 	if (variant || !prefetch_take(g, dir, &r))
@@ -170,12 +175,10 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 	if (p == &failed)
 		return NULL;
 	if (p) {
-		char *want = dep_str(&ds->dep);
-
-		if (ds->variant && !has_variant(p->r, ds->variant))
+		if (ds->variant && !has_variant(p->r, ds->variant)) {
 			no_variant(g, ds, p->r);
-		else if ((ds->variant || p->r->variant) &&
-		    (!ds->variant || !p->r->variant || strcmp(ds->variant, p->r->variant)))
+		} else if ((ds->variant || p->r->variant) &&
+		    (!ds->variant || !p->r->variant || strcmp(ds->variant, p->r->variant))) {
 			diag_error(&g->d, ds->mark, "'%s' asks for %s%s%s, but %s%s%s is already chosen "
 			    "by %s (%s:%d:%d); only one variant of a package can be in a build", ds->text,
 			    name, ds->variant ? ":" : "", ds->variant ? ds->variant : "", name,
@@ -183,15 +186,18 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			    who(p->chooser ? map_get(&g->pkgs, p->chooser) : NULL, p->chosen_by->mark),
 			    p->chosen_by->mark.file ? p->chosen_by->mark.file : "(command line)",
 			    p->chosen_by->mark.line, p->chosen_by->mark.col);
-		else if (!p->r->broken && !dep_match(&ds->dep, p->r->version))
+		} else if (!p->r->broken && !dep_match(&ds->dep, p->r->version)) {
+			char *want = dep_str(&ds->dep);
+
 			diag_error(&g->d, ds->mark, "unsatisfiable: %s needs '%s', but %s %s is chosen "
 			    "(%s:%d:%d); only one version of a name can be in a build", who(from, ds->mark), want,
 			    name, p->r->version, p->r->file, p->r->version_mark.line,
 			    p->r->version_mark.col);
-		else if (ds->repo && strcmp(ds->repo, p->r->repo))
+			free(want);
+		} else if (ds->repo && strcmp(ds->repo, p->r->repo)) {
 			diag_error(&g->d, ds->mark, "'%s' asks for repository '%s', but %s comes from "
 			    "'%s' already", ds->text, ds->repo, name, p->r->repo);
-		free(want);
+		}
 		return p;
 	}
 	/* the first repository, in search order, whose version satisfies the constraints */
@@ -204,7 +210,9 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 		if (!repo_has(rp, name))
 			continue;
 		buf_reset(&dir);
-		buf_printf(&dir, "%s/%s", rp->dir, name);
+		buf_puts(&dir, rp->dir);
+		buf_putc(&dir, '/');
+		buf_puts(&dir, name);
 		if (ds->variant) {
 			/* the base recipe says which variants exist */
 			c = load(g, dir.s, rp->name, NULL);
