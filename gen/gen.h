@@ -58,6 +58,8 @@ struct map {
 };
 void *map_get(const struct map *m, const char *key);
 void map_put(struct map *m, const char *key, void *val);
+/* put key (borrowed) unless it is there: NULL, or the value it already has */
+void *map_add(struct map *m, const char *key, void *val);
 /* room for n more keys without growing */
 void map_reserve(struct map *m, size_t n);
 void map_release(struct map *m);
@@ -317,6 +319,8 @@ int gen_write_manifest(struct gen *g, const char *rel, const char *data, size_t 
 
 /* add a file or directory to the inputs of build.ninja's regeneration */
 void gen_regen_input(struct gen *g, const char *path);
+/* the same for a path that lives as long as g (in one of its arenas): not copied */
+void gen_regen_input_kept(struct gen *g, const char *path);
 /* 1 when an input names a package directory rather than a package */
 int input_is_dir(struct gen *g, const char *spec);
 /* resolve one input (name, REPO.NAME, NAME:VARIANT, or package directory);

@@ -291,10 +291,11 @@ prepare(struct gen *g, struct pkg *p)
 			source_hash(&sh, s);
 			cache_apply(g, &g->hashes, &log);
 		}
+		/* the source's lists live in an arena of g's: not copied */
 		for (j = 0; j < s->nfiles; j++)
-			gen_regen_input(g, s->files[j]);
+			gen_regen_input_kept(g, s->files[j]);
 		for (j = 0; j < s->ndirs; j++)
-			gen_regen_input(g, s->dirs[j]);
+			gen_regen_input_kept(g, s->dirs[j]);
 	}
 	p->patch_hashes = arena_alloc(&g->a, (r->npatches + 1) * sizeof(*p->patch_hashes));
 	for (i = 0; i < r->npatches; i++) {

@@ -117,6 +117,22 @@ map_put(struct map *m, const char *key, void *val)
 	put(m, key, val);
 }
 
+void *
+map_add(struct map *m, const char *key, void *val)
+{
+	size_t i;
+
+	if ((m->len + 1) * 2 > m->cap)
+		resize(m, m->cap ? m->cap * 2 : 64);
+	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (!strcmp(m->keys[i], key))
+			return m->vals[i];
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->len++;
+	return NULL;
+}
+
 void
 map_release(struct map *m)
 {

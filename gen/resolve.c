@@ -23,9 +23,14 @@ gen_regen_input(struct gen *g, const char *path)
 {
 	if (map_get(&g->regen_seen, path))
 		return;
-	path = arena_strdup(&g->a, path);
-	map_put(&g->regen_seen, path, (void *)path);
-	arena_append(&g->a, (void ***)&g->regen, &g->nregen, &g->regcap, (void *)path);
+	gen_regen_input_kept(g, arena_strdup(&g->a, path));
+}
+
+void
+gen_regen_input_kept(struct gen *g, const char *path)
+{
+	if (!map_add(&g->regen_seen, path, (void *)path))
+		arena_append(&g->a, (void ***)&g->regen, &g->nregen, &g->regcap, (void *)path);
 }
 
 /* dir is copied when it is kept */
