@@ -232,6 +232,8 @@ const struct repo *repos_find(const struct repos *r, const char *name);
 void repos_release(struct repos *r);
 /* 1 when repo holds a package directory called name */
 int repo_has(const struct repo *r, const char *name);
+/* the directory of package name in r, REPO/NAME, into b (emptied first) */
+void repo_pkgdir(struct buf *b, const struct repo *r, const char *name);
 /* every package name in every repository (for "did you mean"); arena-allocated */
 const char **repos_all_names(struct arena *a, const struct repos *r, size_t *n);
 

@@ -69,7 +69,6 @@ locate(struct gen *g, const char *text, struct buf *dir, const char **repo)
 	char *name = xstrndup(text, n), *dot = strchr(name, '.');
 	int ret = -1;
 
-	buf_reset(dir);
 	if (dot) {
 		const struct repo *rp;
 
@@ -78,14 +77,14 @@ locate(struct gen *g, const char *text, struct buf *dir, const char **repo)
 		*dot = '.';
 		if (rp && repo_has(rp, dot + 1)) {
 			*repo = rp->name;
-			buf_printf(dir, "%s/%s", rp->dir, dot + 1);
+			repo_pkgdir(dir, rp, dot + 1);
 			ret = 0;
 		}
 	}
 	for (i = 0; ret < 0 && i < g->repos.len; i++) {
 		if (repo_has(&g->repos.v[i], name)) {
 			*repo = g->repos.v[i].name;
-			buf_printf(dir, "%s/%s", g->repos.v[i].dir, name);
+			repo_pkgdir(dir, &g->repos.v[i], name);
 			ret = 0;
 		}
 	}

@@ -32,6 +32,16 @@ repos_add(struct arena *a, struct repos *r, const char *dir)
 	free(abs);
 }
 
+void
+repo_pkgdir(struct buf *b, const struct repo *r, const char *name)
+{
+	/* no printf: asked for every dependency of every recipe */
+	buf_reset(b);
+	buf_puts(b, r->dir);
+	buf_putc(b, '/');
+	buf_puts(b, name);
+}
+
 const struct repo *
 repos_find(const struct repos *r, const char *name)
 {

@@ -214,10 +214,7 @@ choose(struct gen *g, const struct depspec *ds, struct pkg *from)
 			continue;
 		if (!repo_has(rp, name))
 			continue;
-		buf_reset(&dir);
-		buf_puts(&dir, rp->dir);
-		buf_putc(&dir, '/');
-		buf_puts(&dir, name);
+		repo_pkgdir(&dir, rp, name);
 		if (ds->variant) {
 			/* the base recipe says which variants exist */
 			c = load(g, dir.s, rp->name, NULL);
