@@ -38,6 +38,7 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 	struct buf b = BUF_INIT, q = BUF_INIT;
 	struct map fetched = {0};
 	size_t i, j;
+	const char *sep;
 	int pass;
 
 	/* about what it will take, at once: no copies as it grows */
@@ -87,23 +88,23 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 		buf_puts(&b, "build ");
 		buf_puts(&b, archive(g, p));
 		buf_printf(&b, ": build .pkggen/pkg/%s.json", p->id);
-		for (j = 0; j < r->nsources && r->sources[j].type == SRC_PATH; j++)
-			;
-		if (j < r->nsources || p->ndeps + p->nbdeps)
-			buf_puts(&b, " |");
 		/* fetched sources; path sources and patches are inputs of build.ninja
 		 * only, since a change to their content changes the id (a new edge)
-		 * and a touch that leaves it alone needs no build */
+		 * and a touch that leaves it alone needs no build. The first
+		 * implicit input, if any, is preceded by the "|" */
+		sep = " | $\n    ";
 		for (j = 0; j < r->nsources; j++) {
 			const struct source *s = &r->sources[j];
 
 			if (s->type != SRC_PATH) {
-				buf_puts(&b, " $\n    ");
+				buf_puts(&b, sep);
+				sep = " $\n    ";
 				ninja_path(&b, g, manifest_source_file(g, &g->a, s));
 			}
 		}
 		for (j = 0; j < p->ndeps + p->nbdeps; j++) {
-			buf_puts(&b, " $\n    ");
+			buf_puts(&b, sep);
+			sep = " $\n    ";
 			buf_puts(&b, archive(g, j < p->ndeps ? p->deps[j] : p->bdeps[j - p->ndeps]));
 		}
 		/* no `name` binding: Ninja makes an environment for each edge
