@@ -242,7 +242,8 @@ struct pkg {
 	struct recipe *r;
 	const char *id;	/* NAME--VERSION--HASH12 */
 	const char *hash;	/* full sha256 of the id's canonical JSON */
-	const char *ninja_archive;	/* its archive as a Ninja path (ninja.c) */
+	const char *archive;	/* STORE/pkgs/ID.tar.zst, set with id */
+	const char *ninja_archive;	/* archive as a Ninja path (ninja.c) */
 	const char **patch_hashes;	/* sha256 of each patch (id.c) */
 	int level;	/* 1 + its dependencies' highest level (id.c) */
 	struct pkg **deps;	/* runtime dependencies */

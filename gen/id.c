@@ -309,6 +309,16 @@ prepare(struct gen *g, struct pkg *p)
 	}
 }
 
+/* p's hash, its id and where its archive goes (named by the manifests and
+ * build.ninja of p and of each dependent), in a */
+static void
+set_id(struct gen *g, struct arena *a, struct pkg *p, const char *hash)
+{
+	p->hash = hash;
+	p->id = arena_printf(a, "%s--%s--%.12s", p->r->name, p->r->version, hash);
+	p->archive = arena_printf(a, "%s/pkgs/%s.tar.zst", g->store, p->id);
+}
+
 struct idctx {
 	struct gen *g;
 	struct pkg **v;	/* the packages of one level */
@@ -355,8 +365,7 @@ compute(void *ctx, size_t k, unsigned t)
 	c = cache_get(&g->hashes, key);
 	if (c && strlen(c) == 2 + 64 + 1 + 64 && !strncmp(c, "i ", 2) && !strncmp(c + 2, sig, 64) &&
 	    r->text_sha) {
-		p->hash = c + 2 + 64 + 1;
-		p->id = arena_printf(a, "%s--%s--%.12s", r->name, r->version, p->hash);
+		set_id(g, a, p, c + 2 + 64 + 1);
 		return;
 	}
 
@@ -408,8 +417,7 @@ compute(void *ctx, size_t k, unsigned t)
 	cjson_sha256(o, hex);
 	json_decref(o);
 	jscratch_end(&ic->js[t]);
-	p->hash = arena_strdup(a, hex);
-	p->id = arena_printf(a, "%s--%s--%.12s", r->name, r->version, hex);
+	set_id(g, a, p, arena_strdup(a, hex));
 	/* g->d is not written while ids are computed */
 	if (r->text_sha && !g->d.errors)
 		cache_log_keep(&ic->log[t], a, key, arena_printf(a, "i %s %s", sig, hex));

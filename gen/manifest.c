@@ -38,18 +38,6 @@ manifest_source_file(struct gen *g, struct arena *a, const struct source *s)
 	return s->path;
 }
 
-/* json string: where p's archive goes */
-static json_t *
-archive_of(struct gen *g, const struct pkg *p)
-{
-	char buf[4096];
-	int n = snprintf(buf, sizeof(buf), "%s/pkgs/%s.tar.zst", g->store, p->id);
-
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		fatal("store path too long: %s", g->store);
-	return json_stringn_nocheck(buf, (size_t)n);
-}
-
 static void
 add_unique(json_t *arr, const char *s)
 {
@@ -152,7 +140,7 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 			continue;
 		map_put(&seen, q->id, q);
 		d = json_object();
-		json_object_set_new_nocheck(d, "archive", archive_of(g, q));
+		json_object_set_new_nocheck(d, "archive", json_string_nocheck(q->archive));
 		/* a dependency's env only when it sets something: most set
 		 * nothing, and each {} costs the writer as much as a string */
 		if (q->r->nenv)
@@ -161,7 +149,7 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 		json_object_set_new_nocheck(d, "name", json_string_nocheck(q->r->name));
 		json_array_append_new(closure, d);
 	}
-	json_object_set_new_nocheck(m, "archive", archive_of(g, p));
+	json_object_set_new_nocheck(m, "archive", json_string_nocheck(p->archive));
 	json_object_set_new_nocheck(m, "build", json_string_nocheck(r->build ? r->build : ""));
 	json_object_set_new_nocheck(m, "builddir", json_string_nocheck(g->builddir));
 	json_object_set_new_nocheck(m, "closure", closure);
@@ -337,7 +325,7 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 		json_t *o = json_object();
 
 		/* keys in sorted order (cjson writes them as added) */
-		json_object_set_new_nocheck(o, "archive", archive_of(g, p));
+		json_object_set_new_nocheck(o, "archive", json_string_nocheck(p->archive));
 		json_object_set_new_nocheck(o, "id", json_string_nocheck(p->id));
 		json_object_set_new_nocheck(o, "name", json_string_nocheck(p->r->name));
 		json_object_set_new_nocheck(o, "version", json_string_nocheck(p->r->version));

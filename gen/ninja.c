@@ -24,7 +24,7 @@ archive(struct gen *g, struct pkg *p)
 	if (!p->ninja_archive) {
 		struct buf b = BUF_INIT;
 
-		ninja_path(&b, g, arena_printf(&g->a, "%s/pkgs/%s.tar.zst", g->store, p->id));
+		ninja_path(&b, g, p->archive);
 		p->ninja_archive = arena_strndup(&g->a, b.s, b.len);
 		buf_release(&b);
 	}
