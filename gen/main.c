@@ -112,9 +112,9 @@ static void
 phase(const char *what)
 {
 	static int on = -1;
-	static double last;
+	static double last, lastcpu;
 	struct timespec ts;
-	double now;
+	double now, cpu;
 
 	if (on < 0) {
 		const char *s = getenv("PKGTOOL_TIMING");
@@ -124,14 +124,17 @@ phase(const char *what)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	cpu = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 	if (what) {
 		struct rusage ru;
 
 		getrusage(RUSAGE_SELF, &ru);
-		fprintf(stderr, "pkggen: %s: %.1f ms (peak RSS %ld MB)\n", what, now - last,
-		    ru.ru_maxrss / 1024);
+		fprintf(stderr, "pkggen: %s: %.1f ms (CPU %.1f ms, peak RSS %ld MB)\n", what,
+		    now - last, cpu - lastcpu, ru.ru_maxrss / 1024);
 	}
 	last = now;
+	lastcpu = cpu;
 }
 
 static const char *
