@@ -194,6 +194,7 @@ activate_manifest(const char *mpath)
 	struct envdir e;
 	json_t *m, *arr, *v, *cur = NULL;
 	const char *store, *builddir, **want = NULL, **old = NULL, **names = NULL;
+	char **archives = NULL;
 	struct store_req *reqs = NULL;
 	struct genpkg *pkgs = NULL;
 	size_t i, n = 0, nwant = 0, nold = 0, nloaded = 0;
@@ -218,17 +219,18 @@ activate_manifest(const char *mpath)
 	}
 	reqs = xcalloc(json_array_size(arr) + 1, sizeof(*reqs));
 	names = xcalloc(json_array_size(arr) + 1, sizeof(*names));
+	archives = xcalloc(json_array_size(arr) + 1, sizeof(*archives));
 	json_array_foreach(arr, i, v) {
 		names[n] = cjson_str(v, "name");
 		reqs[n].id = cjson_str(v, "id");
-		reqs[n].archive = cjson_str(v, "archive");
-		if (!names[n] || !cjson_str(v, "version") || !reqs[n].id || !reqs[n].archive) {
-			fail("packages[%zu] needs the strings name, version, id and archive (%s)",
-			    i, mpath);
+		if (!names[n] || !cjson_str(v, "version") || !reqs[n].id) {
+			fail("packages[%zu] needs the strings name, version and id (%s)", i, mpath);
 			goto out;
 		}
 		if (store_check_id(reqs[n].id) < 0)
 			goto out;
+		/* where build.ninja has it made */
+		reqs[n].archive = archives[n] = xasprintf("%s/pkgs/%s.tar.zst", store, reqs[n].id);
 		n++;
 	}
 	want = sorted_ids(arr, &nwant);
@@ -267,6 +269,9 @@ out:
 	free(old);
 	free(want);
 	free(names);
+	for (i = 0; archives && i < n; i++)
+		free(archives[i]);
+	free(archives);
 	free(reqs);
 	return ret;
 }
