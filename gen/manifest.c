@@ -102,7 +102,7 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 {
 	const struct recipe *r = p->r;
 	json_t *m = json_object(), *srcs = json_array(), *patches = json_array(),
-	    *deps = json_array(), *closure = json_array();
+	    *closure = json_array();
 	struct map seen = {0};
 	size_t i;
 
@@ -124,14 +124,9 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	}
 	for (i = 0; i < r->npatches; i++)
 		json_array_append_new(patches, json_string_nocheck(r->patches[i]));
-	for (i = 0; i < p->ndeps; i++) {
-		json_t *d = json_object();
-
-		json_object_set_new_nocheck(d, "id", json_string_nocheck(p->deps[i]->id));
-		json_object_set_new_nocheck(d, "name", json_string_nocheck(p->deps[i]->r->name));
-		json_array_append_new(deps, d);
-	}
-	/* the direct dependencies, runtime first, each once */
+	/* the direct dependencies, runtime first, each once; those only
+	 * build_depends names are marked "build" (the others are pkginfo.json's
+	 * depends, which pkgtool package takes from here) */
 	for (i = 0; i < p->ndeps + p->nbdeps; i++) {
 		struct pkg *q = i < p->ndeps ? p->deps[i] : p->bdeps[i - p->ndeps];
 		json_t *d;
@@ -143,6 +138,8 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 		 * and with one long path less for each dependency a manifest is
 		 * a fifth shorter and quicker to write */
 		d = json_object();
+		if (i >= p->ndeps)
+			json_object_set_new_nocheck(d, "build", json_true());
 		/* a dependency's env only when it sets something: most set
 		 * nothing, and each {} costs the writer as much as a string */
 		if (q->r->nenv)
@@ -155,7 +152,6 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	json_object_set_new_nocheck(m, "build", json_string_nocheck(r->build ? r->build : ""));
 	json_object_set_new_nocheck(m, "builddir", json_string_nocheck(g->builddir));
 	json_object_set_new_nocheck(m, "closure", closure);
-	json_object_set_new_nocheck(m, "depends", deps);
 	json_object_set_new_nocheck(m, "env", kv_object(r->env, r->nenv));
 	json_object_set_new_nocheck(m, "epoch", json_integer(315532800));
 	json_object_set_new_nocheck(m, "id", json_string_nocheck(p->id));

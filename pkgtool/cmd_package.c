@@ -206,6 +206,31 @@ or_default(json_t *v, json_t *dflt)
 	return dflt;
 }
 
+/* the direct runtime dependencies, [{name, id}] in the recipe's order: the
+ * manifest's closure entries that are not marked "build" (a manifest written
+ * before has them as "depends") */
+static json_t *
+runtime_depends(json_t *m)
+{
+	json_t *deps = json_object_get(m, "depends"), *c, *d, *v;
+	size_t i;
+
+	if (deps)
+		return json_incref(deps);
+	deps = json_array();
+	json_array_foreach(json_object_get(m, "closure"), i, c) {
+		if (json_is_true(json_object_get(c, "build")))
+			continue;
+		d = json_object();
+		if ((v = json_object_get(c, "id")))
+			json_object_set(d, "id", v);
+		if ((v = json_object_get(c, "name")))
+			json_object_set(d, "name", v);
+		json_array_append_new(deps, d);
+	}
+	return deps;
+}
+
 int
 package_run(json_t *m, int *publishable)
 {
@@ -243,7 +268,7 @@ package_run(json_t *m, int *publishable)
 	json_object_set_new(info, "id", json_string(id));
 	json_object_set_new(info, "kind", or_default(json_object_get(m, "kind"), json_null()));
 	json_object_set_new(info, "variant", or_default(json_object_get(m, "variant"), json_null()));
-	json_object_set_new(info, "depends", or_default(json_object_get(m, "depends"), json_array()));
+	json_object_set_new(info, "depends", runtime_depends(m));
 	json_object_set_new(info, "env", or_default(json_object_get(m, "env"), json_object()));
 	w.root = root;
 	w.prefix = prefix;
