@@ -36,6 +36,23 @@ racy(const struct stat *st)
 	return st->st_mtim.tv_sec >= now.tv_sec - 2;
 }
 
+/* "INO SIZE MTIME.NSEC" (with size) or "INO MTIME.NSEC" at d, as printf's
+ * "%llu %lld %lld.%09ld" would write them (a record per file and directory
+ * of every path source); returns the end (no NUL) */
+static char *
+put_stat(char *d, const struct stat *st, int size)
+{
+	d = put_udec(d, (unsigned long long)st->st_ino, 0);
+	*d++ = ' ';
+	if (size) {
+		d = put_dec(d, (long long)st->st_size, 0);
+		*d++ = ' ';
+	}
+	d = put_dec(d, (long long)st->st_mtim.tv_sec, 0);
+	*d++ = '.';
+	return put_dec(d, st->st_mtim.tv_nsec, 9);
+}
+
 /* the sha256 of a file, from the cache when its inode, size and mtime match */
 static int
 file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[SHA256_HEX])
@@ -43,8 +60,7 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 	char sig[128];
 	const char *c = cache_get(h->cache, path);
 
-	snprintf(sig, sizeof(sig), "%llu %lld %lld.%09ld", (unsigned long long)st->st_ino,
-	    (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	*put_stat(sig, st, 1) = '\0';
 	if (c && strlen(c) > 65 && c[64] == ' ' && !strcmp(c + 65, sig)) {
 		memcpy(hex, c, 64);
 		hex[64] = '\0';
@@ -53,8 +69,7 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 	if (hash_file_sized(path, HASH_SHA256, (size_t)st->st_size, hex) < 0)
 		return -1;
 	if (!racy(st))
-		cache_log_keep(h->log, h->a, arena_strdup(h->a, path),
-		    arena_printf(h->a, "%s %s", hex, sig));
+		cache_log_keep(h->log, h->a, arena_strdup(h->a, path), arena_cat(h->a, hex, " ", sig));
 	return 0;
 }
 
@@ -67,7 +82,7 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 static const char **
 dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 {
-	char *key = xasprintf("%s/", path), sig[96], *list;
+	char kbuf[512], *key = CAT_INTO(kbuf, path, "/"), sig[96], *list;
 	const char *c = cache_get(h->cache, key), **names = NULL;
 	size_t len = 0, cap = 0, siglen;
 	struct buf b = BUF_INIT;
@@ -76,9 +91,12 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 	ssize_t got, off;
 	int cacheable = 1, fd;
 
-	snprintf(sig, sizeof(sig), "d %llu %lld.%09ld ", (unsigned long long)st->st_ino,
-	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-	siglen = strlen(sig);
+	sig[0] = 'd';
+	sig[1] = ' ';
+	list = put_stat(sig + 2, st, 0);
+	*list++ = ' ';
+	*list = '\0';
+	siglen = (size_t)(list - sig);
 	if (c && !strncmp(c, sig, siglen)) {
 		list = arena_strdup(h->a, c + siglen);
 		while (*list) {
@@ -89,16 +107,12 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 			arena_append(h->a, (void ***)&names, &len, &cap, list);
 			list = slash ? slash + 1 : list + strlen(list);
 		}
-		free(key);
-		*n = len;
-		return names ? names : arena_alloc(h->a, sizeof(*names));
+		goto out;
 	}
 	/* getdents64 rather than opendir, which stats what it opened */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		free(key);
-		return NULL;
-	}
+	if (fd < 0)
+		goto fail;
 	while ((got = getdents64(fd, ents, sizeof(ents))) > 0) {
 		for (off = 0; off < got; off += e->d_reclen) {
 			e = (struct dirent64 *)(ents + off);
@@ -110,24 +124,31 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 		}
 	}
 	close(fd);
-	if (got < 0) {
-		free(key);
-		return NULL;
-	}
+	if (got < 0)
+		goto fail;
 	if (len)
 		qsort(names, len, sizeof(*names), cmpstr);
 	if (cacheable && !racy(st)) {
 		size_t i;
 
 		buf_puts(&b, sig);
-		for (i = 0; i < len; i++)
-			buf_printf(&b, "%s%s", i ? "/" : "", names[i]);
-		cache_log_put(h->log, h->a, key, b.s);
+		for (i = 0; i < len; i++) {
+			if (i)
+				buf_putc(&b, '/');
+			buf_puts(&b, names[i]);
+		}
+		cache_log_keep(h->log, h->a, arena_strdup(h->a, key), arena_strndup(h->a, b.s, b.len));
 		buf_release(&b);
 	}
-	free(key);
+out:
+	if (key != kbuf)
+		free(key);
 	*n = len;
 	return names ? names : arena_alloc(h->a, sizeof(*names));
+fail:
+	if (key != kbuf)
+		free(key);
+	return NULL;
 }
 
 /* hash the tree under dir/rel (whose stat is dst) into hs, sorted,
@@ -136,22 +157,23 @@ static int
 walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, const char *rel,
     const struct stat *dst)
 {
-	char *path = rel[0] ? xasprintf("%s/%s", dir, rel) : xstrdup(dir);
+	/* paths are made in the arena, where the lists of files and
+	 * directories keep them: no malloc and free for each file */
+	char *path = rel[0] ? arena_cat(h->a, dir, "/", rel) : arena_strdup(h->a, dir);
 	const char **names;
 	size_t n = 0, i;
 	int ret = 0;
 
-	arena_append(h->a, (void ***)&s->dirs, &s->ndirs, &s->dcap, arena_strdup(h->a, path));
+	arena_append(h->a, (void ***)&s->dirs, &s->ndirs, &s->dcap, path);
 	names = dir_names(h, path, dst, &n);
 	if (!names) {
 		struct mark m = s->mark;
 		diag_error(h->d, m, "cannot read path source %s", path);
-		free(path);
 		return -1;
 	}
 	for (i = 0; i < n && ret == 0; i++) {
-		char *sub = rel[0] ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		char *full = xasprintf("%s/%s", dir, sub);
+		const char *sub = rel[0] ? arena_cat(h->a, rel, "/", names[i]) : names[i];
+		char *full = arena_cat(h->a, dir, "/", sub);
 		char hex[SHA256_HEX], link[4096];
 		struct stat st;
 		ssize_t ln;
@@ -177,14 +199,10 @@ walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, co
 				hasher_update(hs, st.st_mode & 0111 ? "x " : "f ", 2);
 				hasher_update(hs, sub, strlen(sub) + 1);
 				hasher_update(hs, hex, 64);
-				arena_append(h->a, (void ***)&s->files, &s->nfiles, &s->fcap,
-				    arena_strdup(h->a, full));
+				arena_append(h->a, (void ***)&s->files, &s->nfiles, &s->fcap, full);
 			}
 		}
-		free(sub);
-		free(full);
 	}
-	free(path);
 	return ret;
 }
 
@@ -314,9 +332,13 @@ prepare(struct gen *g, struct pkg *p)
 static void
 set_id(struct gen *g, struct arena *a, struct pkg *p, const char *hash)
 {
+	char hash12[13];
+
+	memcpy(hash12, hash, 12);
+	hash12[12] = '\0';
 	p->hash = hash;
-	p->id = arena_printf(a, "%s--%s--%.12s", p->r->name, p->r->version, hash);
-	p->archive = arena_printf(a, "%s/pkgs/%s.tar.zst", g->store, p->id);
+	p->id = arena_cat(a, p->r->name, "--", p->r->version, "--", hash12);
+	p->archive = arena_cat(a, g->store, "/pkgs/", p->id, ".tar.zst");
 }
 
 struct idctx {
@@ -361,7 +383,7 @@ compute(void *ctx, size_t k, unsigned t)
 #undef PUT
 	hasher_final(&h, sig);
 
-	key = arena_printf(a, "%s#%s", r->file, r->variant ? r->variant : "");
+	key = arena_cat(a, r->file, "#", r->variant ? r->variant : "");
 	c = cache_get(&g->hashes, key);
 	if (c && strlen(c) == 2 + 64 + 1 + 64 && !strncmp(c, "i ", 2) && !strncmp(c + 2, sig, 64) &&
 	    r->text_sha) {
@@ -420,7 +442,7 @@ compute(void *ctx, size_t k, unsigned t)
 	set_id(g, a, p, arena_strdup(a, hex));
 	/* g->d is not written while ids are computed */
 	if (r->text_sha && !g->d.errors)
-		cache_log_keep(&ic->log[t], a, key, arena_printf(a, "i %s %s", sig, hex));
+		cache_log_keep(&ic->log[t], a, key, arena_cat(a, "i ", sig, " ", hex));
 }
 
 void

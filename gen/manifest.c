@@ -193,7 +193,7 @@ inputs_sig(struct gen *g, const struct pkg *p, char hex[SHA256_HEX])
 	PUT(r->file);
 	PUT(r->dir);
 	PUT(g->builddir);
-	snprintf(jobs, sizeof(jobs), "%d", g->jobs);
+	*put_dec(jobs, g->jobs, 0) = '\0';
 	PUT(jobs);
 	for (i = 0; i < r->nsources; i++)
 		PUT(r->sources[i].type == SRC_PATH ? r->sources[i].path : "-");
@@ -242,7 +242,7 @@ static int
 write_signed(struct gen *g, int dirfd, struct arena *a, struct cache_log *log, const char *rel,
     const char *at, const char *sig, enum state st, json_t *m, int compact, struct buf *out)
 {
-	char *path = xasprintf("%s/.pkggen/%s", g->builddir, at);
+	char pbuf[1024], size[24], *path = CAT_INTO(pbuf, g->builddir, "/.pkggen/", at);
 	int r;
 
 	buf_reset(out);
@@ -251,9 +251,12 @@ write_signed(struct gen *g, int dirfd, struct arena *a, struct cache_log *log, c
 	r = st == NEW ? fs_write_new_at(dirfd, at, path, out->s, out->len) :
 	    st == MISSING ? fs_write_atomic_flags(path, out->s, out->len, 0) :
 	    fs_write_if_changed_flags(path, out->s, out->len, 0);
-	if (r >= 0)
-		cache_log_keep(log, a, arena_strdup(a, rel), arena_printf(a, "%s %zu", sig, out->len));
-	free(path);
+	if (r >= 0) {
+		*put_udec(size, out->len, 0) = '\0';
+		cache_log_keep(log, a, arena_strdup(a, rel), arena_cat(a, sig, " ", size));
+	}
+	if (path != pbuf)
+		free(path);
 	json_decref(m);
 	return r < 0 ? -1 : 0;
 }
@@ -264,15 +267,15 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	struct writing *w = ctx;
 	struct gen *g = w->g;
 	const struct pkg *p = g->order[i];
-	char *rel, *at, sig[SHA256_HEX];
+	char relbuf[256], atbuf[256], *rel, *at, sig[SHA256_HEX];
 	enum state st;
 
 	/* after a failure (a full disk, say) the rest would only fail the same
 	 * way, each with its own message */
 	if (w->failed)
 		return;
-	rel = xasprintf("pkg/%s.json", p->id);
-	at = w->fresh ? xasprintf("pkg.new/%s.json", p->id) : rel;
+	rel = CAT_INTO(relbuf, "pkg/", p->id, ".json");
+	at = w->fresh ? CAT_INTO(atbuf, "pkg.new/", p->id, ".json") : rel;
 	inputs_sig(g, p, sig);
 	st = w->fresh ? NEW : state(g, w->dirfd, rel, sig);
 	if (st != UNCHANGED) {
@@ -282,9 +285,10 @@ write_pkg(void *ctx, size_t i, unsigned t)
 			w->failed = 1;
 		jscratch_end(&w->js[t]);
 	}
-	if (at != rel)
+	if (at != rel && at != atbuf)
 		free(at);
-	free(rel);
+	if (rel != relbuf)
+		free(rel);
 }
 
 /* activate.json: the runtime closure of the inputs; its record goes to log */

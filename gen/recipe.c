@@ -206,7 +206,7 @@ pkgfile(struct ctx *c, const struct ynode *n, const char *what, int want_dir, st
 	if (n->str[0] == '/')
 		p = n->str;
 	else
-		p = arena_printf(c->s, "%s/%s", c->r->dir, n->str);
+		p = arena_cat(c->s, c->r->dir, "/", n->str);
 	if (stat(p, &st) < 0) {
 		diag_error(c->d, n->mark, "%s '%s' does not exist (looked for %s)", what, n->str, p);
 		return NULL;
@@ -740,7 +740,7 @@ load(struct arena *a, struct arena *scratch, struct diag *d, const char *dir, co
 
 	r->dir = dir;
 	r->repo = repo;
-	r->file = arena_printf(a, "%s/package.yaml", dir);
+	r->file = arena_cat(a, dir, "/package.yaml");
 	/* manifests hold paths in this directory, and JSON holds only UTF-8 */
 	if (!cjson_utf8(dir)) {
 		struct mark m = {r->file, 0, 0};

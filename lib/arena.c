@@ -127,6 +127,27 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+char *
+arena_catv(struct arena *a, const char *const *parts)
+{
+	size_t len[16], total = 0, n, i;
+	char *p, *d;
+
+	for (n = 0; parts[n]; n++) {
+		if (n == LEN(len))
+			fatal("arena_cat: more than %zu parts", LEN(len));
+		len[n] = strlen(parts[n]);
+		total += len[n];
+	}
+	p = d = alloc(a, total + 1, 1);
+	for (i = 0; i < n; i++) {
+		memcpy(d, parts[i], len[i]);
+		d += len[i];
+	}
+	*d = '\0';
+	return p;
+}
+
 void
 arena_append(struct arena *a, void ***arr, size_t *len, size_t *cap, void *item)
 {

@@ -177,6 +177,53 @@ check_stdout(void)
 		fatal("write error on stdout:");
 }
 
+char *
+cat_into(char *buf, size_t cap, const char *const *parts)
+{
+	size_t total = 0, n, i;
+	char *d;
+
+	for (i = 0; parts[i]; i++)
+		total += strlen(parts[i]);
+	d = total < cap ? buf : xmalloc(total + 1);
+	for (i = 0, total = 0; parts[i]; i++) {
+		n = strlen(parts[i]);
+		memcpy(d + total, parts[i], n);
+		total += n;
+	}
+	d[total] = '\0';
+	return d;
+}
+
+char *
+put_udec(char *d, unsigned long long v, int width)
+{
+	char tmp[20], *t = tmp + sizeof(tmp);	/* 2^64 has 20 digits */
+	size_t n;
+
+	/* the digits backwards, then forwards: what the %llu of a path
+	 * record costs vsnprintf's whole machinery */
+	do {
+		*--t = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	for (; width > (int)n; width--)
+		*d++ = '0';
+	memcpy(d, t, n);
+	return d + n;
+}
+
+char *
+put_dec(char *d, long long v, int width)
+{
+	if (v >= 0)
+		return put_udec(d, (unsigned long long)v, width);
+	*d++ = '-';
+	/* printf's width counts the sign */
+	return put_udec(d, 0ULL - (unsigned long long)v, width - 1);
+}
+
 uint64_t
 str_hash(const char *s)
 {

@@ -37,6 +37,17 @@ void xappend(void ***arr, size_t *len, size_t *cap, void *item);
 int startswith(const char *s, const char *prefix);
 int endswith(const char *s, const char *suffix);
 
+/* the strings of parts (up to a NULL) one after the other in buf when they
+ * fit in its cap bytes, else in a new string: free the result unless it is
+ * buf. For a path made once per package, without printf or malloc. */
+char *cat_into(char *buf, size_t cap, const char *const *parts);
+#define CAT_INTO(buf, ...) cat_into((buf), sizeof(buf), (const char *const[]){__VA_ARGS__, NULL})
+
+/* v in decimal at d, zero-padded to at least width digits, as printf's
+ * %0*llu and %0*lld write it; returns the end of the digits (no NUL) */
+char *put_udec(char *d, unsigned long long v, int width);
+char *put_dec(char *d, long long v, int width);
+
 /* FNV-1a hash of a string, for hash tables */
 uint64_t str_hash(const char *s);
 /* 1 when s equals one of the n strings of list */
