@@ -111,13 +111,17 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 		const struct source *s = &r->sources[i];
 		json_t *so = json_object();
 
-		json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
-		if (s->type != SRC_PATH)
+		/* a path source is copied as it is: extract and strip are for
+		 * fetched archives only (the id covers them all the same) */
+		if (s->type != SRC_PATH) {
+			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
 			json_object_set_new_nocheck(so, "file", json_string_nocheck(manifest_source_file(g, a, s)));
+		}
 		json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
 		if (s->type == SRC_PATH)
 			json_object_set_new_nocheck(so, "path", json_string_nocheck(s->path));
-		json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
+		else
+			json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
 		json_object_set_new_nocheck(so, "type", json_string_nocheck(s->type == SRC_URL ? "url" :
 		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
