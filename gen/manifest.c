@@ -101,8 +101,7 @@ static json_t *
 pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 {
 	const struct recipe *r = p->r;
-	json_t *m = json_object(), *srcs = json_array(), *patches = json_array(),
-	    *closure = json_array();
+	json_t *m = json_object(), *srcs = json_array(), *patches = NULL, *closure = json_array();
 	struct map seen = {0};
 	size_t i;
 
@@ -126,6 +125,10 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
+	/* patches and env only when there are some: an empty [] or {} costs
+	 * jansson's writer as much as a string (pkgtool reads none for none) */
+	if (r->npatches)
+		patches = json_array();
 	for (i = 0; i < r->npatches; i++)
 		json_array_append_new(patches, json_string_nocheck(r->patches[i]));
 	/* the direct dependencies, runtime first, each once; those only
@@ -156,13 +159,15 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	json_object_set_new_nocheck(m, "build", json_string_nocheck(r->build ? r->build : ""));
 	json_object_set_new_nocheck(m, "builddir", json_string_nocheck(g->builddir));
 	json_object_set_new_nocheck(m, "closure", closure);
-	json_object_set_new_nocheck(m, "env", kv_object(r->env, r->nenv));
+	if (r->nenv)
+		json_object_set_new_nocheck(m, "env", kv_object(r->env, r->nenv));
 	json_object_set_new_nocheck(m, "epoch", json_integer(315532800));
 	json_object_set_new_nocheck(m, "id", json_string_nocheck(p->id));
 	json_object_set_new_nocheck(m, "jobs", json_integer(g->jobs));
 	json_object_set_new_nocheck(m, "kind", json_string_nocheck(r->kind));
 	json_object_set_new_nocheck(m, "name", json_string_nocheck(r->name));
-	json_object_set_new_nocheck(m, "patches", patches);
+	if (patches)
+		json_object_set_new_nocheck(m, "patches", patches);
 	json_object_set_new_nocheck(m, "recipe", json_string_nocheck(r->file));
 	json_object_set_new_nocheck(m, "sources", srcs);
 	json_object_set_new_nocheck(m, "store", json_string_nocheck(g->store));
