@@ -82,7 +82,7 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 static const char **
 dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 {
-	char kbuf[512], *key = CAT_INTO(kbuf, path, "/"), sig[96], *list;
+	char kbuf[512], *key = CAT_INTO(kbuf, path, "/"), sig[96], *end, *list;
 	const char *c = cache_get(h->cache, key), **names = NULL;
 	size_t len = 0, cap = 0, siglen;
 	struct buf b = BUF_INIT;
@@ -93,10 +93,10 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 
 	sig[0] = 'd';
 	sig[1] = ' ';
-	list = put_stat(sig + 2, st, 0);
-	*list++ = ' ';
-	*list = '\0';
-	siglen = (size_t)(list - sig);
+	end = put_stat(sig + 2, st, 0);
+	*end++ = ' ';
+	*end = '\0';
+	siglen = (size_t)(end - sig);
 	if (c && !strncmp(c, sig, siglen)) {
 		list = arena_strdup(h->a, c + siglen);
 		while (*list) {
@@ -137,7 +137,7 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 				buf_putc(&b, '/');
 			buf_puts(&b, names[i]);
 		}
-		cache_log_keep(h->log, h->a, arena_strdup(h->a, key), arena_strndup(h->a, b.s, b.len));
+		cache_log_put(h->log, h->a, key, b.s);
 		buf_release(&b);
 	}
 out:
