@@ -96,13 +96,33 @@ write_json(struct gen *g, const char *rel, json_t *m)
 	return r;
 }
 
+/* the i-th direct dependency of p: its depends, then its build_depends */
+static const struct pkg *
+dep_at(const struct pkg *p, size_t i)
+{
+	return i < p->ndeps ? p->deps[i] : p->bdeps[i - p->ndeps];
+}
+
+/* 1 when a dependency before the i-th has the same id: a package has a
+ * few, so a scan costs less than a table made for each manifest */
+static int
+dep_seen(const struct pkg *p, size_t i)
+{
+	const struct pkg *q = dep_at(p, i), *x;
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if ((x = dep_at(p, j)) == q || !strcmp(x->id, q->id))
+			return 1;
+	return 0;
+}
+
 /* a: for strings that live as long as the manifest is needed */
 static json_t *
 pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 {
 	const struct recipe *r = p->r;
 	json_t *m = json_object(), *srcs = json_array(), *patches = NULL, *closure = json_array();
-	struct map seen = {0};
 	size_t i;
 
 	/* keys in sorted order (cjson writes them as added) */
@@ -135,12 +155,11 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	 * build_depends names are marked "build" (the others are pkginfo.json's
 	 * depends, which pkgtool package takes from here) */
 	for (i = 0; i < p->ndeps + p->nbdeps; i++) {
-		struct pkg *q = i < p->ndeps ? p->deps[i] : p->bdeps[i - p->ndeps];
+		const struct pkg *q = dep_at(p, i);
 		json_t *d;
 
-		if (map_get(&seen, q->id))
+		if (dep_seen(p, i))
 			continue;
-		map_put(&seen, q->id, q);
 		/* no archive: pkgtool build knows it is STORE/pkgs/ID.tar.zst,
 		 * and with one long path less for each dependency a manifest is
 		 * a fifth shorter and quicker to write */
@@ -173,7 +192,6 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	json_object_set_new_nocheck(m, "store", json_string_nocheck(g->store));
 	json_object_set_new_nocheck(m, "variant", r->variant ? json_string_nocheck(r->variant) : json_null());
 	json_object_set_new_nocheck(m, "version", json_string_nocheck(r->version));
-	map_release(&seen);
 	return m;
 }
 
