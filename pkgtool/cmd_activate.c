@@ -125,8 +125,8 @@ write_stamp(const char *builddir, const char **ids, size_t n)
 	return ret;
 }
 
-/* extract the packages (archives at STORE/pkgs/ID.tar.zst unless the
- * manifest says) and load their pkginfo.json into a new array */
+/* extract the packages (from STORE/pkgs/ID.tar.zst) and load their
+ * pkginfo.json into a new array */
 static int
 load_pkgs(const char *store, const struct store_req *reqs, size_t n, struct genpkg **out)
 {
@@ -194,7 +194,6 @@ activate_manifest(const char *mpath)
 	struct envdir e;
 	json_t *m, *arr, *v, *cur = NULL;
 	const char *store, *builddir, **want = NULL, **old = NULL, **names = NULL;
-	char **archives = NULL;
 	struct store_req *reqs = NULL;
 	struct genpkg *pkgs = NULL;
 	size_t i, n = 0, nwant = 0, nold = 0, nloaded = 0;
@@ -219,7 +218,6 @@ activate_manifest(const char *mpath)
 	}
 	reqs = xcalloc(json_array_size(arr) + 1, sizeof(*reqs));
 	names = xcalloc(json_array_size(arr) + 1, sizeof(*names));
-	archives = xcalloc(json_array_size(arr) + 1, sizeof(*archives));
 	json_array_foreach(arr, i, v) {
 		names[n] = cjson_str(v, "name");
 		reqs[n].id = cjson_str(v, "id");
@@ -229,8 +227,6 @@ activate_manifest(const char *mpath)
 		}
 		if (store_check_id(reqs[n].id) < 0)
 			goto out;
-		/* where build.ninja has it made */
-		reqs[n].archive = archives[n] = xasprintf("%s/pkgs/%s.tar.zst", store, reqs[n].id);
 		n++;
 	}
 	want = sorted_ids(arr, &nwant);
@@ -269,9 +265,6 @@ out:
 	free(old);
 	free(want);
 	free(names);
-	for (i = 0; archives && i < n; i++)
-		free(archives[i]);
-	free(archives);
 	free(reqs);
 	return ret;
 }
@@ -309,7 +302,7 @@ static int
 activate_args(char **args, size_t nargs)
 {
 	struct envdir e;
-	char *builddir = NULL, *store = NULL, **ids = NULL, **archives = NULL;
+	char *builddir = NULL, *store = NULL, **ids = NULL;
 	json_t *cur = NULL, *arr, *v;
 	const char **old = NULL;
 	struct store_req *reqs = NULL;
@@ -335,12 +328,8 @@ activate_args(char **args, size_t nargs)
 
 	/* what to add: the packages and their runtime closure */
 	reqs = xcalloc(nargs + ncur + 1, sizeof(*reqs));
-	archives = xcalloc(nargs + ncur + 1, sizeof(*archives));
-	for (i = 0; i < nargs; i++) {
-		archives[i] = xasprintf("%s/pkgs/%s.tar.zst", store, ids[i]);
+	for (i = 0; i < nargs; i++)
 		reqs[i].id = ids[i];
-		reqs[i].archive = archives[i];
-	}
 	nadd = nargs;
 	if (load_pkgs(store, reqs, nargs, &add) < 0 ||
 	    genpkg_closure(store, &add, &nadd, "activate") < 0)
@@ -356,9 +345,7 @@ activate_args(char **args, size_t nargs)
 			continue;
 		if (p)
 			continue;
-		archives[nargs + k] = xasprintf("%s/pkgs/%s.tar.zst", store, id);
 		reqs[k].id = id;
-		reqs[k].archive = archives[nargs + k];
 		k++;
 	}
 	nall = k;
@@ -420,9 +407,6 @@ out:
 	for (i = 0; ids && i < nargs; i++)
 		free(ids[i]);
 	free(ids);
-	for (i = 0; archives && i < nargs + ncur; i++)
-		free(archives[i]);
-	free(archives);
 	free(builddir);
 	free(store);
 	return ret;

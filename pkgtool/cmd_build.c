@@ -452,27 +452,19 @@ static int
 closure(struct build *b)
 {
 	json_t *cl = json_object_get(b->m, "closure"), *c;
-	size_t i, n = 0, len = json_array_size(cl);
-	struct store_req *reqs = xcalloc(len + 1, sizeof(*reqs));
-	char **archives = xcalloc(len + 1, sizeof(*archives));
+	size_t i, n = 0;
+	struct store_req *reqs = xcalloc(json_array_size(cl) + 1, sizeof(*reqs));
 	int ret;
 
-	/* a dependency's archive is STORE/pkgs/ID.tar.zst, where build.ninja
-	 * has it made: the manifest gives the id only (store_extract_all checks
-	 * that it is one) */
+	/* the manifest gives the id only: the archive is STORE/pkgs/ID.tar.zst
+	 * (store_extract_all checks that it is an id) */
 	json_array_foreach(cl, i, c) {
-		if (!(reqs[n].id = cjson_str(c, "id"))) {
-			ret = fail("closure entry %zu of %s has no id", i + 1, b->id);
-			goto out;
+		if (!(reqs[n++].id = cjson_str(c, "id"))) {
+			free(reqs);
+			return fail("closure entry %zu of %s has no id", i + 1, b->id);
 		}
-		reqs[n].archive = archives[n] = xasprintf("%s/pkgs/%s.tar.zst", b->store, reqs[n].id);
-		n++;
 	}
 	ret = n ? store_extract_all(b->store, reqs, n) : 0;
-out:
-	for (i = 0; i < n; i++)
-		free(archives[i]);
-	free(archives);
 	free(reqs);
 	return ret;
 }

@@ -129,7 +129,6 @@ cmd_deactivate(int argc, char **argv)
 	struct store_req *reqs = NULL;
 	struct genpkg *keep = NULL;
 	size_t nkeep = 0;
-	char **archives = NULL;
 	int ret, r;
 
 	memset(&e, 0, sizeof(e));
@@ -211,15 +210,9 @@ cmd_deactivate(int argc, char **argv)
 	if (!o.dry_run) {
 		/* the rest, as a new generation */
 		reqs = xcalloc(n + 1, sizeof(*reqs));
-		archives = xcalloc(n + 1, sizeof(*archives));
-		for (i = 0; i < n; i++) {
-			if (why[i] != -2)
-				continue;
-			archives[nkeep] = xasprintf("%s/pkgs/%s.tar.zst", store, ids[i]);
-			reqs[nkeep].id = ids[i];
-			reqs[nkeep].archive = archives[nkeep];
-			nkeep++;
-		}
+		for (i = 0; i < n; i++)
+			if (why[i] == -2)
+				reqs[nkeep++].id = ids[i];
 		/* extracting is normally a no-op: the store keeps what
 		 * generations reference */
 		keep = xcalloc(nkeep + 1, sizeof(*keep));
@@ -257,9 +250,6 @@ out:
 	for (i = 0; keep && i < nkeep; i++)
 		genpkg_release(&keep[i]);
 	free(keep);
-	for (i = 0; archives && i < n; i++)
-		free(archives[i]);
-	free(archives);
 	free(reqs);
 	for (i = 0; rev && i < n; i++)
 		free(rev[i]);
@@ -297,7 +287,6 @@ cmd_rollback(int argc, char **argv)
 	char *builddir = NULL, *store = NULL;
 	json_t *cur = NULL, *target = NULL, *prev, *v;
 	struct store_req *reqs = NULL;
-	char **archives = NULL;
 	size_t i, n = 0;
 	long to = 0;
 	int ret, r;
@@ -349,15 +338,11 @@ cmd_rollback(int argc, char **argv)
 		goto out;
 	n = json_array_size(json_object_get(target, "packages"));
 	reqs = xcalloc(n + 1, sizeof(*reqs));
-	archives = xcalloc(n + 1, sizeof(*archives));
 	json_array_foreach(json_object_get(target, "packages"), i, v) {
 		if (!(reqs[i].id = cjson_str(v, "id"))) {
 			fail("%s/gen-%ld/active.json: packages[%zu] lacks an id", e.dir, to, i);
-			n = i;
 			goto out;
 		}
-		archives[i] = xasprintf("%s/pkgs/%s.tar.zst", store, reqs[i].id);
-		reqs[i].archive = archives[i];
 	}
 	if (store_extract_all(store, reqs, n) < 0)
 		goto out;
@@ -371,9 +356,6 @@ cmd_rollback(int argc, char **argv)
 	}
 	ret = 0;
 out:
-	for (i = 0; archives && i < n; i++)
-		free(archives[i]);
-	free(archives);
 	free(reqs);
 	json_decref(cur);
 	json_decref(target);

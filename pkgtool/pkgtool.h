@@ -119,6 +119,7 @@ char *proc_status_str(int status);
  * STORE/locks/ID.extract.lock, unpack into STORE/tmp/ID.XXXXXX, check its
  * pkginfo.json names ID, and rename into place. 0 or -1 after a message */
 int store_extract(const char *store, const char *id, const char *archive);
+/* archive NULL: STORE/pkgs/ID.tar.zst, where build.ninja has it made */
 struct store_req {
 	const char *id, *archive;	/* borrowed */
 };

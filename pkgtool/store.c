@@ -306,11 +306,24 @@ out:
 }
 
 struct node {
-	struct store_req req;	/* strings owned when owned is set */
+	struct store_req req;
+	char *id, *archive;	/* req's strings when made here, else NULL */
 	char **deps;
 	size_t ndeps, depcap;
-	int owned, state;
+	int state;
 };
+
+/* a node for id, whose archive is STORE/pkgs/ID.tar.zst unless given */
+static struct node *
+node_new(const char *store, const char *id, const char *archive)
+{
+	struct node *x = xcalloc(1, sizeof(*x));
+
+	x->req.id = id;
+	x->req.archive = archive ? archive :
+	    (x->archive = xasprintf("%s/pkgs/%s.tar.zst", store, id));
+	return x;
+}
 
 static struct node *
 find(struct node **v, size_t n, const char *id)
@@ -357,12 +370,8 @@ store_extract_all(const char *store, const struct store_req *reqs, size_t n)
 		}
 		/* the common case: already there (with its dependencies), no lock needed */
 		dest = xasprintf("%s/%s", store, reqs[i].id);
-		if (!fs_exists(dest) && !find(v, nv, reqs[i].id)) {
-			struct node *x = xcalloc(1, sizeof(*x));
-
-			x->req = reqs[i];
-			xappend((void ***)&v, &nv, &vcap, x);
-		}
+		if (!fs_exists(dest) && !find(v, nv, reqs[i].id))
+			xappend((void ***)&v, &nv, &vcap, node_new(store, reqs[i].id, reqs[i].archive));
 		free(dest);
 	}
 	if (!nv)
@@ -388,11 +397,10 @@ store_extract_all(const char *store, const struct store_req *reqs, size_t n)
 			}
 			dest = xasprintf("%s/%s", store, id);
 			if (!fs_exists(dest) && !find(v, nv, id)) {
-				struct node *x = xcalloc(1, sizeof(*x));
+				char *own = xstrdup(id);
+				struct node *x = node_new(store, own, NULL);
 
-				x->req.id = xstrdup(id);
-				x->req.archive = xasprintf("%s/pkgs/%s.tar.zst", store, id);
-				x->owned = 1;
+				x->id = own;
 				xappend((void ***)&v, &nv, &vcap, x);
 			}
 			free(dest);
@@ -408,10 +416,8 @@ out:
 		for (j = 0; j < v[i]->ndeps; j++)
 			free(v[i]->deps[j]);
 		free(v[i]->deps);
-		if (v[i]->owned) {
-			free((char *)v[i]->req.id);
-			free((char *)v[i]->req.archive);
-		}
+		free(v[i]->id);
+		free(v[i]->archive);
 		free(v[i]);
 	}
 	free(v);
