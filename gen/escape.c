@@ -33,7 +33,6 @@ ninja_escape_value(struct buf *b, const char *s)
 	}
 }
 
-
 /*
  * p, an absolute path, as build.ninja names it: Ninja runs in the build
  * directory d. A path under d is written as it is under d. Any other (a
