@@ -4,6 +4,7 @@
 #define PKGTOOL_GEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "arena.h"
@@ -54,6 +55,7 @@ size_t edit_distance(const char *a, const char *b);
 struct map {
 	const char **keys;
 	void **vals;
+	uint32_t *hashes;	/* the low bits of each key's str_hash */
 	size_t len, cap;
 };
 void *map_get(const struct map *m, const char *key);
@@ -329,6 +331,8 @@ int input_is_dir(struct gen *g, const char *spec);
 /* resolve one input (name, REPO.NAME, NAME:VARIANT, or package directory);
  * the package, or NULL with errors in g->d at mark m */
 struct pkg *resolve_input(struct gen *g, const char *spec, struct mark m);
+/* the same for an input already known to name a package, not a directory */
+struct pkg *resolve_name(struct gen *g, const char *spec, struct mark m);
 /* after all inputs: cycle check, closures, the order */
 void resolve_finish(struct gen *g);
 

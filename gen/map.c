@@ -8,33 +8,49 @@
 #include "gen.h"
 #include "util.h"
 
+/*
+ * Each slot keeps the low 32 bits of its key's hash beside the key: a probe
+ * compares those first and reads a key (most often a cache miss) only when
+ * they match, and a table grows without hashing its keys again.
+ */
 void *
 map_get(const struct map *m, const char *key)
 {
+	uint32_t h;
 	size_t i;
 
 	if (!m->cap)
 		return NULL;
-	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (!strcmp(m->keys[i], key))
+	h = (uint32_t)str_hash(key);
+	for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (m->hashes[i] == h && !strcmp(m->keys[i], key))
 			return m->vals[i];
 	return NULL;
 }
 
-static void
-put(struct map *m, const char *key, void *val)
+/* the slot of key (hashed as h) in m, or the free one where it goes */
+static size_t
+slot(const struct map *m, const char *key, uint32_t h)
 {
 	size_t i;
 
-	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (!strcmp(m->keys[i], key)) {
-			m->vals[i] = val;
-			return;
-		}
+	for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (m->hashes[i] == h && !strcmp(m->keys[i], key))
+			break;
+	return i;
+}
+
+static void
+put(struct map *m, const char *key, uint32_t h, void *val)
+{
+	size_t i = slot(m, key, h);
+
+	if (!m->keys[i]) {
+		m->keys[i] = key;
+		m->hashes[i] = h;
+		m->len++;
 	}
-	m->keys[i] = key;
 	m->vals[i] = val;
-	m->len++;
 }
 
 /*
@@ -51,7 +67,7 @@ put(struct map *m, const char *key, void *val)
 static size_t
 table_bytes(size_t cap)
 {
-	return cap * (sizeof(const char *) + sizeof(void *));
+	return cap * (sizeof(const char *) + sizeof(void *) + sizeof(uint32_t));
 }
 
 static void *
@@ -86,14 +102,23 @@ static void
 resize(struct map *m, size_t cap)
 {
 	struct map n = {0};
-	size_t i;
+	size_t i, j;
 
 	n.cap = cap;
 	n.keys = table_alloc(cap);
 	n.vals = (void **)(n.keys + cap);
-	for (i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			put(&n, m->keys[i], m->vals[i]);
+	n.hashes = (uint32_t *)(n.vals + cap);
+	/* the keys are distinct: each goes to the first free slot */
+	for (i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		for (j = m->hashes[i] & (cap - 1); n.keys[j]; j = (j + 1) & (cap - 1))
+			;
+		n.keys[j] = m->keys[i];
+		n.vals[j] = m->vals[i];
+		n.hashes[j] = m->hashes[i];
+	}
+	n.len = m->len;
 	table_free(m->keys, m->cap);
 	*m = n;
 }
@@ -114,20 +139,22 @@ map_put(struct map *m, const char *key, void *val)
 {
 	if ((m->len + 1) * 2 > m->cap)
 		resize(m, m->cap ? m->cap * 2 : 64);
-	put(m, key, val);
+	put(m, key, (uint32_t)str_hash(key), val);
 }
 
 void *
 map_add(struct map *m, const char *key, void *val)
 {
+	uint32_t h = (uint32_t)str_hash(key);
 	size_t i;
 
 	if ((m->len + 1) * 2 > m->cap)
 		resize(m, m->cap ? m->cap * 2 : 64);
-	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (!strcmp(m->keys[i], key))
-			return m->vals[i];
+	i = slot(m, key, h);
+	if (m->keys[i])
+		return m->vals[i];
 	m->keys[i] = key;
+	m->hashes[i] = h;
 	m->vals[i] = val;
 	m->len++;
 	return NULL;
