@@ -166,7 +166,7 @@ main(int argc, char **argv)
 	struct gen g = {0};
 	const char *builddir = "build", *store = getenv("PKGTOOL_STORE");
 	const char **rflag = NULL;
-	size_t nr = 0, rcap = 0, i;
+	size_t nr = 0, rcap = 0, nnames = 0, i;
 	int check = 0, graph = 0, json = 0, c, ret = 2;
 	const char *list_params = NULL;
 	char *self, *rules, *builtin, *pkgtool;
@@ -308,26 +308,34 @@ main(int argc, char **argv)
 	 * directories (which add repositories) in order, as they come */
 	{
 		const char **names = NULL;
-		size_t n = 0, cap = 0;
+		size_t cap = 0;
 
 		for (i = (size_t)optind; i < (size_t)argc; i++) {
 			const char *plpath;
 
 			if (pipeline_is_input(&g, argv[i], &plpath) || input_is_dir(&g, argv[i]))
 				break;
-			xappend((void ***)&names, &n, &cap, argv[i]);
+			xappend((void ***)&names, &nnames, &cap, argv[i]);
 		}
 		phase("start");
-		prefetch(&g, names, n);
+		prefetch(&g, names, nnames);
 		free(names);
 		phase("prefetch");
 	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		struct mark m = {NULL, 0, 0};
 		const char *plpath;
-		int is_pl = pipeline_is_input(&g, argv[i], &plpath);
+		int is_pl;
 
 		buf_putc(&cmd, ' ');
+		/* those before the first pipeline or directory were told apart
+		 * above, and nothing has added a repository since */
+		if (i - (size_t)optind < nnames) {
+			buf_shquote(&cmd, argv[i]);
+			resolve_name(&g, argv[i], m);
+			continue;
+		}
+		is_pl = pipeline_is_input(&g, argv[i], &plpath);
 		if (is_pl || input_is_dir(&g, argv[i])) {
 			char *abs = fs_abspath(argv[i]);
 			buf_shquote(&cmd, abs);

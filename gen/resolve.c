@@ -363,8 +363,6 @@ input_is_dir(struct gen *g, const char *spec)
 struct pkg *
 resolve_input(struct gen *g, const char *spec, struct mark m)
 {
-	struct depspec *ds = arena_alloc(&g->a, sizeof(*ds));
-	struct pkg *p;
 	struct stat st;
 
 	if (input_is_dir(g, spec)) {
@@ -405,6 +403,15 @@ resolve_input(struct gen *g, const char *spec, struct mark m)
 		free(parent);
 		free(abs);
 	}
+	return resolve_name(g, spec, m);
+}
+
+struct pkg *
+resolve_name(struct gen *g, const char *spec, struct mark m)
+{
+	struct depspec *ds = arena_alloc(&g->a, sizeof(*ds));
+	struct pkg *p;
+
 	if (parse_spec(g, spec, m, ds) < 0)
 		return NULL;
 	p = choose(g, ds, NULL);
