@@ -331,39 +331,29 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 	int r;
 
 	hasher_init(&h, HASH_SHA256);
-	hasher_update(&h, "pkgtool-activate-1", sizeof("pkgtool-activate-1"));
+	hasher_update(&h, "pkgtool-activate-2", sizeof("pkgtool-activate-2"));
 	hasher_update(&h, g->store, strlen(g->store) + 1);
 	hasher_update(&h, g->builddir, strlen(g->builddir) + 1);
-	for (i = 0; i < g->nactive; i++) {
-		const struct pkg *p = g->active[i];
-
-		hasher_update(&h, p->r->name, strlen(p->r->name) + 1);
-		hasher_update(&h, p->r->version, strlen(p->r->version) + 1);
-		hasher_update(&h, p->id, strlen(p->id) + 1);
-	}
+	for (i = 0; i < g->nactive; i++)
+		hasher_update(&h, g->active[i]->id, strlen(g->active[i]->id) + 1);
 	hasher_final(&h, sig);
 	st = state(g, dirfd, "activate.json", sig);
 	if (st == UNCHANGED)
 		return 0;
 
+	/* ids alone: each begins with the package's name, and pkgtool activate
+	 * reads the rest from the package's pkginfo.json, whose id must match.
+	 * A string costs jansson's writer a small part of what an object
+	 * does, and there are as many as packages. */
 	act = json_object();
 	pkgs = json_array();
-	for (i = 0; i < g->nactive; i++) {
-		struct pkg *p = g->active[i];
-		json_t *o = json_object();
-
-		/* keys in sorted order (cjson writes them as added); no archive:
-		 * pkgtool activate knows it is STORE/pkgs/ID.tar.zst */
-		json_object_set_new_nocheck(o, "id", json_string_nocheck(p->id));
-		json_object_set_new_nocheck(o, "name", json_string_nocheck(p->r->name));
-		json_object_set_new_nocheck(o, "version", json_string_nocheck(p->r->version));
-		json_array_append_new(pkgs, o);
-	}
+	for (i = 0; i < g->nactive; i++)
+		json_array_append_new(pkgs, json_string_nocheck(g->active[i]->id));
 	json_object_set_new_nocheck(act, "builddir", json_string_nocheck(g->builddir));
 	json_object_set_new_nocheck(act, "packages", pkgs);
 	json_object_set_new_nocheck(act, "store", json_string_nocheck(g->store));
-	/* one entry per package: compact, it is a third smaller and quicker to
-	 * write and to read back (`jq . activate.json` shows it indented) */
+	/* compact: one entry per package (`jq . activate.json` shows it
+	 * indented) */
 	r = write_signed(g, dirfd, &g->a, log, "activate.json", "activate.json", sig, st, act, 1, &out);
 	buf_release(&out);
 	return r;

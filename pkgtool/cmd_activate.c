@@ -52,6 +52,14 @@ cmpstr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* borrowed: the id of an entry of "packages": activate.json lists ids, a
+ * generation's active.json (and an older activate.json) objects with an "id" */
+static const char *
+entry_id(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : cjson_str(v, "id");
+}
+
 /* returns a new array of the sorted distinct ids of a "packages" array
  * (borrowed strings), in *n; NULL (and *n = 0) when one lacks an id */
 static const char **
@@ -63,7 +71,7 @@ sorted_ids(json_t *arr, size_t *n)
 
 	*n = 0;
 	json_array_foreach(arr, i, v) {
-		if (!(ids[*n] = cjson_str(v, "id"))) {
+		if (!(ids[*n] = entry_id(v))) {
 			free(ids);
 			*n = 0;
 			return NULL;
@@ -193,7 +201,7 @@ activate_manifest(const char *mpath)
 {
 	struct envdir e;
 	json_t *m, *arr, *v, *cur = NULL;
-	const char *store, *builddir, **want = NULL, **old = NULL, **names = NULL;
+	const char *store, *builddir, **want = NULL, **old = NULL;
 	struct store_req *reqs = NULL;
 	struct genpkg *pkgs = NULL;
 	size_t i, n = 0, nwant = 0, nold = 0, nloaded = 0;
@@ -217,12 +225,12 @@ activate_manifest(const char *mpath)
 		goto out;
 	}
 	reqs = xcalloc(json_array_size(arr) + 1, sizeof(*reqs));
-	names = xcalloc(json_array_size(arr) + 1, sizeof(*names));
 	json_array_foreach(arr, i, v) {
-		names[n] = cjson_str(v, "name");
-		reqs[n].id = cjson_str(v, "id");
-		if (!names[n] || !cjson_str(v, "version") || !reqs[n].id) {
-			fail("packages[%zu] needs the strings name, version and id (%s)", i, mpath);
+		/* the package's pkginfo.json must hold this id, which begins
+		 * with its name */
+		reqs[n].id = entry_id(v);
+		if (!reqs[n].id) {
+			fail("packages[%zu] must be a package id (%s)", i, mpath);
 			goto out;
 		}
 		if (store_check_id(reqs[n].id) < 0)
@@ -244,12 +252,6 @@ activate_manifest(const char *mpath)
 	nloaded = n;
 	if (load_pkgs(store, reqs, n, &pkgs) < 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		if (strcmp(pkgs[i].name, names[i]) != 0) {
-			fail("%s/pkginfo.json: name is not '%s' (%s)", pkgs[i].prefix, names[i], mpath);
-			goto out;
-		}
-	}
 	if (genpkg_closure(store, &pkgs, &nloaded, mpath) < 0)
 		goto out;
 	if (commit(&e, pkgs, nloaded, old, nold, mpath) < 0)
@@ -264,7 +266,6 @@ out:
 	json_decref(m);
 	free(old);
 	free(want);
-	free(names);
 	free(reqs);
 	return ret;
 }
