@@ -53,9 +53,11 @@ put_stat(char *d, const struct stat *st, int size)
 	return put_dec(d, st->st_mtim.tv_nsec, 9);
 }
 
-/* the sha256 of a file, from the cache when its inode, size and mtime match */
+/* the sha256 of a file, from the cache when its inode, size and mtime
+ * match; read as name in the directory open as dirfd when that is not -1 */
 static int
-file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[SHA256_HEX])
+file_hash(struct srchash *h, const char *path, int dirfd, const char *name, const struct stat *st,
+    char hex[SHA256_HEX])
 {
 	char sig[128];
 	const char *c = cache_get(h->cache, path);
@@ -66,7 +68,8 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
 		hex[64] = '\0';
 		return 0;
 	}
-	if (hash_file_sized(path, HASH_SHA256, (size_t)st->st_size, hex) < 0)
+	if (hash_file_at(dirfd < 0 ? AT_FDCWD : dirfd, dirfd < 0 ? path : name, HASH_SHA256,
+	    (size_t)st->st_size, hex) < 0)
 		return -1;
 	if (!racy(st))
 		cache_log_keep(h->log, h->a, arena_strdup(h->a, path), arena_cat(h->a, hex, " ", sig));
@@ -77,10 +80,12 @@ file_hash(struct srchash *h, const char *path, const struct stat *st, char hex[S
  * The names in directory path, sorted, in the arena. A directory's mtime
  * changes whenever an entry is added, removed or renamed, so its listing is
  * kept in the cache under "PATH/" as "d INO MTIME NAME/NAME/..." (a name
- * cannot hold a slash) and read again only when they differ.
+ * cannot hold a slash) and read again only when they differ. When it was
+ * read, *dirfd is the directory, still open, so that its entries are looked
+ * at without walking the whole path again; else -1.
  */
 static const char **
-dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
+dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n, int *dirfd)
 {
 	char kbuf[512], *key = CAT_INTO(kbuf, path, "/"), sig[96], *end, *list;
 	const char *c = cache_get(h->cache, key), **names = NULL;
@@ -91,6 +96,7 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 	ssize_t got, off;
 	int cacheable = 1, fd;
 
+	*dirfd = -1;
 	sig[0] = 'd';
 	sig[1] = ' ';
 	end = put_stat(sig + 2, st, 0);
@@ -123,9 +129,11 @@ dir_names(struct srchash *h, const char *path, const struct stat *st, size_t *n)
 			arena_append(h->a, (void ***)&names, &len, &cap, arena_strdup(h->a, e->d_name));
 		}
 	}
-	close(fd);
-	if (got < 0)
+	if (got < 0) {
+		close(fd);
 		goto fail;
+	}
+	*dirfd = fd;
 	if (len)
 		qsort(names, len, sizeof(*names), cmpstr);
 	if (cacheable && !racy(st)) {
@@ -162,10 +170,10 @@ walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, co
 	char *path = rel[0] ? arena_cat(h->a, dir, "/", rel) : arena_strdup(h->a, dir);
 	const char **names;
 	size_t n = 0, i;
-	int ret = 0;
+	int ret = 0, dfd;
 
 	arena_append(h->a, (void ***)&s->dirs, &s->ndirs, &s->dcap, path);
-	names = dir_names(h, path, dst, &n);
+	names = dir_names(h, path, dst, &n, &dfd);
 	if (!names) {
 		struct mark m = s->mark;
 		diag_error(h->d, m, "cannot read path source %s", path);
@@ -178,7 +186,7 @@ walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, co
 		struct stat st;
 		ssize_t ln;
 
-		if (lstat(full, &st) < 0) {
+		if ((dfd >= 0 ? fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) : lstat(full, &st)) < 0) {
 			diag_error(h->d, s->mark, "cannot read %s", full);
 			ret = -1;
 		} else if (S_ISDIR(st.st_mode)) {
@@ -186,13 +194,14 @@ walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, co
 			hasher_update(hs, sub, strlen(sub) + 1);
 			ret = walk(h, s, hs, dir, sub, &st);
 		} else if (S_ISLNK(st.st_mode)) {
-			ln = readlink(full, link, sizeof(link) - 1);
+			ln = dfd >= 0 ? readlinkat(dfd, names[i], link, sizeof(link) - 1) :
+			    readlink(full, link, sizeof(link) - 1);
 			link[ln < 0 ? 0 : ln] = '\0';
 			hasher_update(hs, "l ", 2);
 			hasher_update(hs, sub, strlen(sub) + 1);
 			hasher_update(hs, link, strlen(link) + 1);
 		} else if (S_ISREG(st.st_mode)) {
-			if (file_hash(h, full, &st, hex) < 0) {
+			if (file_hash(h, full, dfd, names[i], &st, hex) < 0) {
 				diag_error(h->d, s->mark, "cannot read %s", full);
 				ret = -1;
 			} else {
@@ -203,6 +212,8 @@ walk(struct srchash *h, struct source *s, struct hasher *hs, const char *dir, co
 			}
 		}
 	}
+	if (dfd >= 0)
+		close(dfd);
 	return ret;
 }
 
@@ -225,7 +236,7 @@ source_hash(struct srchash *h, struct source *s)
 	if (S_ISDIR(st.st_mode)) {
 		ret = walk(h, s, &hs, s->path, "", &st);
 	} else {
-		if (file_hash(h, s->path, &st, hex) < 0) {
+		if (file_hash(h, s->path, -1, NULL, &st, hex) < 0) {
 			diag_error(h->d, s->mark, "cannot read path source %s", s->path);
 			ret = -1;
 		} else {

@@ -149,16 +149,17 @@ sha256_hex(const void *data, size_t len, char hex[SHA256_HEX])
 	hasher_final(&h, hex);
 }
 
-/* hash path's content; with size known (a regular file's, from stat), a
- * read that returns less than asked for past it is the end */
-static int
-hash_fd(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX])
+/* hash path's content (relative to dirfd); with size known (a regular
+ * file's, from stat), a read that returns less than asked for past it is
+ * the end */
+int
+hash_file_at(int dirfd, const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX])
 {
 	char tmp[65536];
 	struct hasher h;
 	size_t total = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -189,13 +190,13 @@ hash_fd(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX]
 int
 hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX])
 {
-	return hash_fd(path, algo, SIZE_MAX, hex);
+	return hash_file_at(AT_FDCWD, path, algo, SIZE_MAX, hex);
 }
 
 int
 hash_file_sized(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX])
 {
-	return hash_fd(path, algo, size, hex);
+	return hash_file_at(AT_FDCWD, path, algo, size, hex);
 }
 
 int
