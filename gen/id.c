@@ -290,6 +290,10 @@ idlist(struct pkg **v, size_t n)
 	return a;
 }
 
+/* the "format" of the JSON an id hashes: a change to what goes in it
+ * changes every id, and this with it */
+#define ID_FORMAT "pkgtool-id-2"
+
 /*
  * An id is the sha256 of the canonical JSON below. Building and dumping it
  * costs more than all else pkggen does for an unchanged package, so the
@@ -376,7 +380,7 @@ compute(void *ctx, size_t k, unsigned t)
 
 #define PUT(str) hasher_update(&h, (str), strlen(str) + 1)
 	hasher_init(&h, HASH_SHA256);
-	PUT("pkgtool-id-1");
+	PUT(ID_FORMAT);
 	PUT(r->text_sha ? r->text_sha : "");
 	PUT(r->variant ? r->variant : "");
 	for (i = 0; i < r->nsources; i++)
@@ -402,10 +406,12 @@ compute(void *ctx, size_t k, unsigned t)
 		return;
 	}
 
+	/* members that are empty, null or (for a path source, which is
+	 * copied as it is) ignored are left out: each costs jansson's writer
+	 * about what a short string does, and says nothing */
 	jscratch_begin(&ic->js[t]);
 	o = json_object();
 	srcs = json_array();
-	patches = json_array();
 	for (i = 0; i < r->nsources; i++) {
 		struct source *s = &r->sources[i];
 		json_t *so = json_object();
@@ -416,36 +422,46 @@ compute(void *ctx, size_t k, unsigned t)
 			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
 			json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
 			json_object_set_new_nocheck(so, s->algo, json_string_nocheck(s->hash));
+			json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
 			break;
 		case SRC_GIT:
 			json_object_set_new_nocheck(so, "commit", json_string_nocheck(s->commit));
 			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
+			json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
 			break;
 		case SRC_PATH:
 			json_object_set_new_nocheck(so, "content", json_string_nocheck(s->content ? s->content : ""));
-			json_object_set_new_nocheck(so, "extract", json_boolean(s->extract));
 			json_object_set_new_nocheck(so, "name", json_string_nocheck(s->name));
 			break;
 		}
-		json_object_set_new_nocheck(so, "strip", json_integer(s->strip));
 		json_object_set_new_nocheck(so, "type", json_string_nocheck(s->type == SRC_URL ? "url" :
 		    s->type == SRC_GIT ? "git" : "path"));
 		json_array_append_new(srcs, so);
 	}
-	for (i = 0; i < r->npatches; i++)
-		json_array_append_new(patches, json_string_nocheck(p->patch_hashes[i]));
 	json_object_set_new_nocheck(o, "build", json_string_nocheck(r->build ? r->build : ""));
-	json_object_set_new_nocheck(o, "build_depends", idlist(p->bdeps, p->nbdeps));
-	json_object_set_new_nocheck(o, "depends", idlist(p->deps, p->ndeps));
-	json_object_set_new_nocheck(o, "env", kv_object(r->env, r->nenv));
-	json_object_set_new_nocheck(o, "format", json_string_nocheck("pkgtool-id-1"));
+	if (p->nbdeps)
+		json_object_set_new_nocheck(o, "build_depends", idlist(p->bdeps, p->nbdeps));
+	if (p->ndeps)
+		json_object_set_new_nocheck(o, "depends", idlist(p->deps, p->ndeps));
+	if (r->nenv)
+		json_object_set_new_nocheck(o, "env", kv_object(r->env, r->nenv));
+	json_object_set_new_nocheck(o, "format", json_string_nocheck(ID_FORMAT));
 	json_object_set_new_nocheck(o, "kind", json_string_nocheck(r->kind));
 	json_object_set_new_nocheck(o, "name", json_string_nocheck(r->name));
-	json_object_set_new_nocheck(o, "patches", patches);
+	if (r->npatches) {
+		patches = json_array();
+		for (i = 0; i < r->npatches; i++)
+			json_array_append_new(patches, json_string_nocheck(p->patch_hashes[i]));
+		json_object_set_new_nocheck(o, "patches", patches);
+	}
 	json_object_set_new_nocheck(o, "platform", json_string_nocheck(g->platform));
-	json_object_set_new_nocheck(o, "sources", srcs);
+	if (r->nsources)
+		json_object_set_new_nocheck(o, "sources", srcs);
+	else
+		json_decref(srcs);
 	json_object_set_new_nocheck(o, "store", json_string_nocheck(g->store));
-	json_object_set_new_nocheck(o, "variant", r->variant ? json_string_nocheck(r->variant) : json_null());
+	if (r->variant)
+		json_object_set_new_nocheck(o, "variant", json_string_nocheck(r->variant));
 	json_object_set_new_nocheck(o, "version", json_string_nocheck(r->version));
 	cjson_sha256(o, hex);
 	json_decref(o);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # t030-incremental: a <- b <- c (c depends on b, b on a) and an unrelated d.
 # Nothing changed: no work. A build script edit rebuilds that package and its
-# dependents only. A summary edit or a comment rebuilds nothing (only REGEN).
+# dependents only. A summary edit or a comment rebuilds nothing (only REGEN),
+# nor does an empty env or patches list, or strip on a path source.
 # A touched source file re-runs only pkggen; a build that re-runs makes a
 # byte-identical archive, which stops the graph there (restat). A url source moved to another URL with the
 # same sha256 re-runs only its fetch, which downloads nothing. A file added
@@ -131,6 +132,17 @@ sed -i '1i # and one at the top' "$R/a/package.yaml"
 ninja_ok "commenting a's recipe"
 ran_only "commenting a's recipe" build.ninja
 [ "$(snap)" = "$before" ] || fail "a comment touched archives"
+assert_no_work "$B"
+
+# 3b. what cannot change a build: an empty env and patches list, and strip
+# on a path source (which is copied as it is): the same id, only pkggen re-runs
+edit
+sed -i 's|^  - path: files/$|  - path: files/\n    strip: 2|' "$R/a/package.yaml"
+printf 'env: {}\npatches: []\n' >>"$R/a/package.yaml"
+grep -q '^    strip: 2$' "$R/a/package.yaml" || fail "the strip edit did not apply"
+ninja_ok "an empty env and patches and a path source's strip in a's recipe"
+ran_only "an empty env and patches and a path source's strip" build.ninja
+[ "$(snap)" = "$before" ] || fail "an empty env, patches or a path source's strip touched archives"
 assert_no_work "$B"
 
 # 4. a's source file touched (same content): pkggen re-runs and finds the
