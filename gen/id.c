@@ -303,32 +303,26 @@ idlist(struct pkg **v, size_t n)
  * hashes, the platform and the store.
  */
 
-/* on the main thread: hash what is left to hash, note what build.ninja's
- * regeneration watches; the patches' hashes go to p->patch_hashes */
+/* on the main thread: hash what is left to hash (the files and directories
+ * read join build.ninja's regeneration inputs later, in ninja_text); the
+ * patches' hashes go to p->patch_hashes */
 static void
 prepare(struct gen *g, struct pkg *p)
 {
 	const struct recipe *r = p->r;
 	char hex[SHA256_HEX];
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < r->nsources; i++) {
 		struct source *s = &r->sources[i];
 
-		if (s->type != SRC_PATH)
-			continue;
-		if (!s->content) {
+		if (s->type == SRC_PATH && !s->content) {
 			struct cache_log log = {0};
 			struct srchash sh = {&g->a, &g->d, &g->hashes, &log};
 
 			source_hash(&sh, s);
 			cache_apply(g, &g->hashes, &log);
 		}
-		/* the source's lists live in an arena of g's: not copied */
-		for (j = 0; j < s->nfiles; j++)
-			gen_regen_input_kept(g, s->files[j]);
-		for (j = 0; j < s->ndirs; j++)
-			gen_regen_input_kept(g, s->dirs[j]);
 	}
 	p->patch_hashes = arena_alloc(&g->a, (r->npatches + 1) * sizeof(*p->patch_hashes));
 	for (i = 0; i < r->npatches; i++) {

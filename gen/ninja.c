@@ -41,6 +41,26 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 	const char *sep;
 	int pass;
 
+	/*
+	 * The files and directories of path sources join the regeneration
+	 * inputs here (a recipe's own come first, read as it was resolved):
+	 * this runs beside the writers of the package manifests, where their
+	 * tens of thousands of lookups leave no core idle, rather than while
+	 * ids are prepared on one thread. The lists live in an arena of g's.
+	 */
+	for (i = 0; i < g->norder; i++) {
+		const struct recipe *r = g->order[i]->r;
+
+		for (j = 0; j < r->nsources; j++) {
+			const struct source *s = &r->sources[j];
+			size_t k;
+
+			for (k = 0; k < s->nfiles; k++)
+				gen_regen_input_kept(g, s->files[k]);
+			for (k = 0; k < s->ndirs; k++)
+				gen_regen_input_kept(g, s->dirs[k]);
+		}
+	}
 	/* about what it will take, at once: no copies as it grows */
 	buf_grow(&b, 160 * g->nregen + 800 * g->norder + 4096);
 	buf_puts(&b, "# Written by pkggen; edit the recipes, not this file.\n"
