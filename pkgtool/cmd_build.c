@@ -594,7 +594,7 @@ cmd_build(int argc, char **argv)
 	if (!(m = manifest_load(argv[optind])))
 		return 2;
 	timing_mark("manifest");
-	if (build_init(&b, m) < 0 || !(archive = manifest_str(m, "archive"))) {
+	if (build_init(&b, m) < 0 || !(archive = manifest_archive(m))) {
 		ret = 2;
 		goto out;
 	}

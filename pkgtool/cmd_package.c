@@ -245,7 +245,7 @@ package_run(json_t *m, int *publishable)
 	if (publishable)
 		*publishable = 0;
 	if (!(id = manifest_str(m, "id")) || !(store = manifest_str(m, "store")) ||
-	    !(builddir = manifest_str(m, "builddir")) || !(archive = manifest_str(m, "archive")))
+	    !(builddir = manifest_str(m, "builddir")) || !(archive = manifest_archive(m)))
 		return -1;
 	if (store_check_id(id) < 0)
 		return -1;

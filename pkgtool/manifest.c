@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* manifest: loading the per-step JSON files pkggen writes (doc/manifests.md) */
+#include <stdlib.h>
+
 #include "cjson.h"
 #include "pkgtool.h"
 #include "util.h"
@@ -25,4 +27,21 @@ manifest_str(json_t *m, const char *key)
 	if (!s)
 		fail("manifest lacks the string '%s'", key);
 	return s;
+}
+
+const char *
+manifest_archive(json_t *m)
+{
+	const char *s = cjson_str(m, "archive"), *store, *id;
+	char *p;
+
+	if (s)
+		return s;
+	if (!(store = manifest_str(m, "store")) || !(id = manifest_str(m, "id")))
+		return NULL;
+	/* kept in m, which frees it */
+	p = xasprintf("%s/pkgs/%s.tar.zst", store, id);
+	json_object_set_new(m, "archive", json_string(p));
+	free(p);
+	return cjson_str(m, "archive");
 }

@@ -482,5 +482,9 @@ int cmd_submit(int argc, char **argv);
 json_t *manifest_load(const char *path);
 /* borrowed string member; prints a message and returns NULL when missing */
 const char *manifest_str(json_t *m, const char *key);
+/* a package manifest's archive, STORE/pkgs/ID.tar.zst (a manifest older
+ * pkggen wrote names it as "archive"); borrowed from m, or NULL after a
+ * message */
+const char *manifest_archive(json_t *m);
 
 #endif
