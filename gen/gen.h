@@ -365,8 +365,18 @@ void ninja_relpath(struct buf *b, const char *d, const char *p);
  * may run while manifests are written on other threads. */
 void ninja_text(struct gen *g, struct buf *b, const char *pkgtool, const char *rulesdir,
     const char *regen_cmd);
-/* write b as BUILDDIR/build.ninja (atomic, or only touched when the same) */
-int ninja_save(struct gen *g, const struct buf *b);
+/* build.ninja written in two steps: its text into a temp file beside it
+ * (none when .pkggen/written says it is the same), which may run while
+ * manifests are written on other threads; then, once every manifest is
+ * written, renamed into place (or the old one touched) */
+struct ninja_staged {
+	char *tmp;	/* the temp file, or NULL when unchanged */
+	char *sig;	/* its record: "SHA256 SIZE" */
+};
+int ninja_stage(struct gen *g, const struct buf *b, struct ninja_staged *st);
+int ninja_commit(struct gen *g, struct ninja_staged *st);
+/* remove what is staged (after a failure), free it */
+void ninja_unstage(struct ninja_staged *st);
 
 /* append path as Ninja sees it: relative to the build dir when inside it */
 void ninja_path(struct buf *b, struct gen *g, const char *p);

@@ -73,11 +73,18 @@ datadir(const char *self, const char *sub)
 	return abs;
 }
 
-/* what build.ninja's text is made from, beside the manifests' writing */
+/*
+ * What runs beside the manifests' writers (manifest_write_all): build.ninja's
+ * text, staged in a temp file, and the cache of file hashes, which nothing
+ * changes from here on. On ext4 each is tens of milliseconds of writing
+ * that would otherwise follow the manifests on one thread.
+ */
 struct ninja_job {
 	struct gen *g;
 	const char *pkgtool, *rules, *regen_cmd;
 	struct buf b;
+	struct ninja_staged st;
+	int ret;
 };
 
 static void
@@ -86,25 +93,9 @@ text(void *arg)
 	struct ninja_job *nj = arg;
 
 	ninja_text(nj->g, &nj->b, nj->pkgtool, nj->rules, nj->regen_cmd);
-}
-
-struct saving {
-	struct gen *g;
-	const struct buf *ninja;	/* build.ninja's text */
-	int ret[2];
-};
-
-static void
-save(void *arg, size_t i, unsigned t)
-{
-	struct saving *sv = arg;
-
-	(void)t;
-	if (i == 0)
-		sv->ret[0] = ninja_save(sv->g, sv->ninja) < 0 || cache_save(&sv->g->written) < 0 ?
-		    -1 : 0;
-	else
-		sv->ret[1] = cache_save(&sv->g->hashes);
+	nj->ret = ninja_stage(nj->g, &nj->b, &nj->st);
+	if (cache_save(&nj->g->hashes) < 0)
+		nj->ret = -1;
 }
 
 /* with PKGTOOL_TIMING=1, say on stderr how long each phase took */
@@ -171,7 +162,7 @@ main(int argc, char **argv)
 	const char *list_params = NULL;
 	char *self, *rules, *builtin, *pkgtool;
 	struct buf cmd = BUF_INIT;
-	struct ninja_job nj = {NULL, NULL, NULL, NULL, BUF_INIT};
+	struct ninja_job nj = {NULL, NULL, NULL, NULL, BUF_INIT, {NULL, NULL}, 0};
 	long jobs = 0, cpus;
 
 	phase(NULL);
@@ -379,29 +370,24 @@ main(int argc, char **argv)
 	nj.rules = rules;
 	nj.regen_cmd = cmd.s;
 	if (fs_mkdirs(g.builddir, 0755) < 0 || manifest_write_all(&g, text, &nj) < 0 ||
-	    pipeline_write(&g) < 0) {
+	    nj.ret < 0 || pipeline_write(&g) < 0) {
 		fprintf(stderr, "pkggen: %s/build.ninja not written; run pkggen again once the "
 		    "error above is fixed\n", g.builddir);
 		ret = 1;
 		goto out;
 	}
 	phase("manifests");
-	{
-		/* build.ninja and the record of what was written beside the cache
-		 * of file hashes: each is megabytes at 10,000 packages */
-		struct saving sv = {&g, &nj.b, {0, 0}};
-
-		pool_run(2, g.threads, save, &sv);
-		if (sv.ret[0] < 0 || sv.ret[1] < 0) {
-			ret = 1;
-			goto out;
-		}
+	/* every manifest is in place: build.ninja may name them */
+	if (ninja_commit(&g, &nj.st) < 0 || cache_save(&g.written) < 0) {
+		ret = 1;
+		goto out;
 	}
 	phase("build.ninja");
 	ret = 0;
 out:
 	pipeline_release(&g);
 	prefetch_release(&g);
+	ninja_unstage(&nj.st);
 	buf_release(&nj.b);
 	buf_release(&cmd);
 	free(rflag);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "gen.h"
@@ -174,25 +175,60 @@ ninja_text(struct gen *g, struct buf *bp, const char *pkgtool, const char *rules
 }
 
 int
-ninja_save(struct gen *g, const struct buf *b)
+ninja_stage(struct gen *g, const struct buf *b, struct ninja_staged *st)
 {
-	char *out = xasprintf("%s/build.ninja", g->builddir), hex[SHA256_HEX], *sig;
+	char *out = xasprintf("%s/build.ninja", g->builddir), hex[SHA256_HEX];
 	const char *c = cache_get(&g->written, "build.ninja");
-	struct stat st;
+	struct stat sb;
 	int ret = 0;
 
+	memset(st, 0, sizeof(*st));
 	/* its mtime must move past its inputs' so that Ninja takes it as new;
 	 * when the bytes are the same (as .pkggen/written records them: a hash
 	 * costs less than reading several megabytes back) that is all it needs */
 	sha256_hex(b->s, b->len, hex);
-	sig = xasprintf("%s %zu", hex, b->len);
-	if (c && !strcmp(c, sig) && stat(out, &st) == 0 && (size_t)st.st_size == b->len) {
+	st->sig = xasprintf("%s %zu", hex, b->len);
+	if (c && !strcmp(c, st->sig) && stat(out, &sb) == 0 && (size_t)sb.st_size == b->len) {
+		free(out);
+		return 0;
+	}
+	st->tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+	if (fs_write_new(st->tmp, b->s, b->len) < 0) {
+		free(st->tmp);
+		st->tmp = NULL;
+		ret = -1;
+	}
+	free(out);
+	return ret;
+}
+
+int
+ninja_commit(struct gen *g, struct ninja_staged *st)
+{
+	char *out = xasprintf("%s/build.ninja", g->builddir);
+	int ret = 0;
+
+	if (!st->tmp) {
 		if (utimensat(AT_FDCWD, out, NULL, 0) < 0)
 			ret = fail("touch %s:", out);
-	} else if ((ret = fs_write_atomic_flags(out, b->s, b->len, 0)) == 0) {
-		cache_put(g, &g->written, "build.ninja", sig);
+	} else if (rename(st->tmp, out) < 0) {
+		ret = fail("rename %s to %s:", st->tmp, out);
+		unlink(st->tmp);
+	} else {
+		cache_put(g, &g->written, "build.ninja", st->sig);
 	}
-	free(sig);
 	free(out);
+	free(st->tmp);
+	st->tmp = NULL;
 	return ret < 0 ? -1 : 0;
+}
+
+void
+ninja_unstage(struct ninja_staged *st)
+{
+	if (st->tmp)
+		unlink(st->tmp);
+	free(st->tmp);
+	free(st->sig);
+	memset(st, 0, sizeof(*st));
 }
