@@ -263,6 +263,13 @@ struct pkg {
 struct pipeline;
 
 /* cache.c: key -> value files that save work on re-runs (strings in the arena) */
+/* updates to a cache made where it may only be read (on worker threads),
+ * put into it later by cache_apply on one thread at a time */
+struct cache_log {
+	const char **kv;	/* key, value, key, value, ... */
+	size_t n, cap;
+};
+
 struct cache {
 	struct map m;
 	const char *path;
@@ -296,18 +303,14 @@ struct gen {
 	struct arena ta[POOL_MAX];	/* one for each of those threads, freed with g->a */
 	struct arena scratch[POOL_MAX];	/* recipe_load's, per thread */
 	struct map ahead;	/* package dir -> recipe loaded ahead (prefetch.c) */
+	/* the file hashes its threads learnt, for prefetch_apply */
+	struct cache_log prefetch_log[POOL_MAX];
 };
 
 void cache_load(struct gen *g, struct cache *c, const char *path);
 /* borrowed: the value of key, or NULL */
 const char *cache_get(const struct cache *c, const char *key);
 void cache_put(struct gen *g, struct cache *c, const char *key, const char *val);
-/* updates to a cache made where it may only be read (on worker threads),
- * put into it later by cache_apply on the main thread */
-struct cache_log {
-	const char **kv;	/* key, value, key, value, ... */
-	size_t n, cap;
-};
 /* log key = val, copied into a, which must live as long as the cache */
 void cache_log_put(struct cache_log *l, struct arena *a, const char *key, const char *val);
 /* the same for key and val that already live as long as g (in its arenas):
@@ -421,6 +424,9 @@ void prefetch(struct gen *g, const char *const *inputs, size_t ninputs);
 /* 1 with *r (NULL: it failed to load) when dir's base recipe was loaded
  * ahead; what loading it said goes into g->d now. 0 when it was not. */
 int prefetch_take(struct gen *g, const char *dir, struct recipe **r);
+/* put the file hashes learnt while prefetching into g->hashes (before it
+ * is saved; nothing else needs them) */
+void prefetch_apply(struct gen *g);
 /* drop what nobody took */
 void prefetch_release(struct gen *g);
 

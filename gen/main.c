@@ -94,6 +94,7 @@ text(void *arg)
 
 	ninja_text(nj->g, &nj->b, nj->pkgtool, nj->rules, nj->regen_cmd);
 	nj->ret = ninja_stage(nj->g, &nj->b, &nj->st);
+	prefetch_apply(nj->g);
 	if (cache_save(&nj->g->hashes) < 0)
 		nj->ret = -1;
 }

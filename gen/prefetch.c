@@ -23,13 +23,58 @@ struct ahead {
 	struct recipe *r;	/* NULL: it could not be loaded */
 	struct diag d;	/* what loading it said */
 	int taken;	/* resolution has it */
+	/* found by the thread that loaded it: where its dependencies are that
+	 * no entry named when the round began (in that thread's arena) */
+	struct found *found;
+	size_t nfound;
+};
+
+/* a dependency or input located: its package directory and repository */
+struct found {
+	const char *dir, *repo;
 };
 
 struct round {
 	struct gen *g;
 	struct ahead **v;
 	struct cache_log log[POOL_MAX];	/* updates to g->hashes, one per thread */
+	/* the first round's inputs, located on every thread */
+	const char *const *inputs;
+	struct found *at;
 };
+
+static int locate(struct gen *g, const char *text, struct buf *dir, const char **repo);
+
+/* where the package text names is, in a: 0, or -1 when no repository has it */
+static int
+locate_in(struct gen *g, struct arena *a, const char *text, struct found *f)
+{
+	struct buf dir = BUF_INIT;
+	int ret = locate(g, text, &dir, &f->repo);
+
+	f->dir = ret == 0 ? arena_strndup(a, dir.s, dir.len) : NULL;
+	buf_release(&dir);
+	return ret;
+}
+
+/* on any thread while no entry is added: the dependencies of ah's recipe
+ * that are not entries yet, so that the main thread only adds those */
+static void
+find_deps(struct gen *g, struct arena *a, struct ahead *ah)
+{
+	const struct recipe *r = ah->r;
+	size_t n = r->ndepends + r->nbuild_depends, j;
+
+	ah->found = arena_alloc(a, (n ? n : 1) * sizeof(*ah->found));
+	for (j = 0; j < n; j++) {
+		const char *text = j < r->ndepends ? r->depends[j].dep.name :
+		    r->build_depends[j - r->ndepends].dep.name;
+		struct found *f = &ah->found[ah->nfound];
+
+		if (locate_in(g, a, text, f) == 0 && !map_get(&g->ahead, f->dir))
+			ah->nfound++;
+	}
+}
 
 static void
 load_one(void *ctx, size_t i, unsigned t)
@@ -40,6 +85,8 @@ load_one(void *ctx, size_t i, unsigned t)
 	size_t j;
 
 	ah->r = recipe_load(a, &rd->g->scratch[t], &ah->d, ah->dir, ah->repo, NULL);
+	if (ah->r)
+		find_deps(rd->g, a, ah);
 	if (!ah->r || ah->r->broken)
 		return;
 	for (j = 0; j < ah->r->nsources; j++) {
@@ -92,38 +139,52 @@ locate(struct gen *g, const char *text, struct buf *dir, const char **repo)
 	return ret;
 }
 
+/* make f an entry of the next round unless it is one already */
 static void
-want(struct gen *g, struct ahead ***next, size_t *n, size_t *cap, struct buf *dir,
-    const char *text)
+want(struct gen *g, struct ahead ***next, size_t *n, size_t *cap, const struct found *f)
 {
-	const char *repo = NULL;
 	struct ahead *ah;
 
-	if (locate(g, text, dir, &repo) < 0 || map_get(&g->ahead, dir->s))
+	if (!f->dir || map_get(&g->ahead, f->dir))
 		return;
 	ah = arena_alloc(&g->a, sizeof(*ah));
-	ah->dir = arena_strndup(&g->a, dir->s, dir->len);
-	ah->repo = repo;
+	ah->dir = f->dir;
+	ah->repo = f->repo;
 	map_put(&g->ahead, ah->dir, ah);
 	arena_append(&g->a, (void ***)next, n, cap, ah);
+}
+
+static void
+locate_input(void *ctx, size_t i, unsigned t)
+{
+	struct round *rd = ctx;
+
+	locate_in(rd->g, &rd->g->ta[t], rd->inputs[i], &rd->at[i]);
 }
 
 void
 prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 {
-	struct round rd = {g, NULL, {{0}}};
+	struct round rd = {g, NULL, {{0}}, inputs, NULL};
 	struct ahead **next = NULL;
-	struct buf dir = BUF_INIT;
 	size_t n = 0, cap = 0, i, j;
 	unsigned t;
 
 	if (g->threads < 2)
 		return;
+	/* each repository lists its packages once, before threads ask */
+	for (i = 0; i < g->repos.len; i++)
+		repo_has(&g->repos.v[i], "");
 	/* a table grown step by step touches twice the memory of one made its
 	 * size at once, and fresh memory costs page faults */
 	map_reserve(&g->ahead, ninputs);
+	/* where the inputs are, found on every thread; then they become
+	 * entries in order, once each */
+	rd.at = xcalloc(ninputs + 1, sizeof(*rd.at));
+	pool_run(ninputs, ninputs < 64 ? 1 : g->threads, locate_input, &rd);
 	for (i = 0; i < ninputs; i++)
-		want(g, &next, &n, &cap, &dir, inputs[i]);
+		want(g, &next, &n, &cap, &rd.at[i]);
+	free(rd.at);
 	while (n) {
 		size_t len = n;
 
@@ -131,23 +192,30 @@ prefetch(struct gen *g, const char *const *inputs, size_t ninputs)
 		next = NULL;
 		n = cap = 0;
 		pool_run(len, g->threads, load_one, &rd);
-		for (i = 0; i < len; i++) {
-			const struct recipe *r = rd.v[i]->r;
-
-			for (j = 0; r && j < r->ndepends; j++)
-				want(g, &next, &n, &cap, &dir, r->depends[j].dep.name);
-			for (j = 0; r && j < r->nbuild_depends; j++)
-				want(g, &next, &n, &cap, &dir, r->build_depends[j].dep.name);
-		}
+		/* what the threads found new, in the serial order */
+		for (i = 0; i < len; i++)
+			for (j = 0; j < rd.v[i]->nfound; j++)
+				want(g, &next, &n, &cap, &rd.v[i]->found[j]);
 	}
-	buf_release(&dir);
+	/* the file hashes the threads learnt go into g->hashes later, beside
+	 * the manifests' writers (prefetch_apply): nothing reads them before
+	 * but a source resolution hashes itself, which only costs time */
 	for (t = 0; t < POOL_MAX; t++)
-		cache_apply(g, &g->hashes, &rd.log[t]);
+		g->prefetch_log[t] = rd.log[t];
 	/* resolution will most likely take each of these recipes: room in its
 	 * tables for all of them, made once */
 	map_reserve(&g->recipes, g->ahead.len);
 	map_reserve(&g->pkgs, g->ahead.len);
 	map_reserve(&g->regen_seen, g->ahead.len);
+}
+
+void
+prefetch_apply(struct gen *g)
+{
+	unsigned t;
+
+	for (t = 0; t < POOL_MAX; t++)
+		cache_apply(g, &g->hashes, &g->prefetch_log[t]);
 }
 
 int
