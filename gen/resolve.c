@@ -21,8 +21,7 @@ append(struct gen *g, struct pkg ***arr, size_t *len, size_t *cap, struct pkg *p
 void
 gen_regen_input(struct gen *g, const char *path)
 {
-	if (map_get(&g->regen_seen, path))
-		return;
+	/* copied first, hashed once: a path is seldom given twice */
 	gen_regen_input_kept(g, arena_strdup(&g->a, path));
 }
 
@@ -37,25 +36,20 @@ gen_regen_input_kept(struct gen *g, const char *path)
 static struct recipe *
 load(struct gen *g, const char *dir, const char *repo, const char *variant)
 {
-	struct buf b = BUF_INIT;
-	struct recipe *r;
+	char kbuf[512], *k = CAT_INTO(kbuf, dir, "\n", variant ? variant : "");
+	struct recipe *r = map_get(&g->recipes, k);
 	const char *key;
 
-	/* no printf: this runs for every dependency of every package */
-	buf_puts(&b, dir);
-	buf_putc(&b, '\n');
-	if (variant)
-		buf_puts(&b, variant);
-	if ((r = map_get(&g->recipes, b.s))) {
-		buf_release(&b);
+	/* no printf: this runs for every package */
+	if (r) {
+		if (k != kbuf)
+			free(k);
 		return r == (struct recipe *)&failed ? NULL : r;
 	}
-	key = arena_strndup(&g->a, b.s, b.len);
-	buf_reset(&b);
-	buf_puts(&b, dir);
-	buf_puts(&b, "/package.yaml");
-	gen_regen_input(g, b.s);
-	buf_release(&b);
+	key = arena_strdup(&g->a, k);
+	if (k != kbuf)
+		free(k);
+	gen_regen_input_kept(g, arena_cat(&g->a, dir, "/package.yaml"));
 	if (variant || !prefetch_take(g, dir, &r))
 		r = recipe_load(&g->a, &g->scratch[0], &g->d, arena_strdup(&g->a, dir), repo,
 		    variant);
