@@ -217,6 +217,27 @@ assert_contains "$out" "size:        not extracted"
 out=$(pkgtool activate "$B/.pkggen/activate.json")
 assert_contains "$out" "activated generation 6: 6 packages"
 [ -d "$S/$aid" ] || fail "app not extracted again"
+# activate.json names packages by id; the objects an older pkggen wrote
+# (name, version, id, archive) are read as the same packages, and an entry
+# that is neither is refused
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$B/.pkggen/activate.json" "$T/old-activate.json" "$T/bad-activate.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+ids = m["packages"]
+assert all(isinstance(i, str) for i in ids), ids
+old = dict(m, packages=[{"name": i.split("--")[0], "version": i.split("--")[1], "id": i,
+                         "archive": "%s/pkgs/%s.tar.zst" % (m["store"], i)} for i in ids])
+json.dump(old, open(sys.argv[2], "w"), indent=2)
+json.dump(dict(m, packages=ids + [7]), open(sys.argv[3], "w"))
+PY
+	run pkgtool activate "$T/old-activate.json"
+	[ "$rc" = 0 ] || fail "activate with an older activate.json ($rc): $out"
+	[ "$(readlink "$B/env/active")" = gen-6 ] || fail "an older activate.json made a new generation: $(readlink "$B/env/active")"
+	run pkgtool activate "$T/bad-activate.json"
+	[ "$rc" != 0 ] || fail "an activate.json entry that is not an id was taken"
+	assert_contains "$out" "packages[6] must be a package id"
+fi
 out=$(pkgtool -B "$B" gc)
 assert_contains "$out" "freed "
 
