@@ -405,7 +405,7 @@ compute(void *ctx, size_t k, unsigned t)
 	 * about what a short string does, and says nothing */
 	jscratch_begin(&ic->js[t]);
 	o = json_object();
-	srcs = json_array();
+	srcs = r->nsources ? json_array() : NULL;
 	for (i = 0; i < r->nsources; i++) {
 		struct source *s = &r->sources[i];
 		json_t *so = json_object();
@@ -449,10 +449,8 @@ compute(void *ctx, size_t k, unsigned t)
 		json_object_set_new_nocheck(o, "patches", patches);
 	}
 	json_object_set_new_nocheck(o, "platform", json_string_nocheck(g->platform));
-	if (r->nsources)
+	if (srcs)
 		json_object_set_new_nocheck(o, "sources", srcs);
-	else
-		json_decref(srcs);
 	json_object_set_new_nocheck(o, "store", json_string_nocheck(g->store));
 	if (r->variant)
 		json_object_set_new_nocheck(o, "variant", json_string_nocheck(r->variant));

@@ -147,10 +147,11 @@ pkg_manifest(struct gen *g, struct arena *a, const struct pkg *p)
 	}
 	/* patches and env only when there are some: an empty [] or {} costs
 	 * jansson's writer as much as a string (pkgtool reads none for none) */
-	if (r->npatches)
+	if (r->npatches) {
 		patches = json_array();
-	for (i = 0; i < r->npatches; i++)
-		json_array_append_new(patches, json_string_nocheck(r->patches[i]));
+		for (i = 0; i < r->npatches; i++)
+			json_array_append_new(patches, json_string_nocheck(r->patches[i]));
+	}
 	/* the direct dependencies, runtime first, each once; those only
 	 * build_depends names are marked "build" (the others are pkginfo.json's
 	 * depends, which pkgtool package takes from here) */

@@ -194,12 +194,6 @@ hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX])
 }
 
 int
-hash_file_sized(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX])
-{
-	return hash_file_at(AT_FDCWD, path, algo, size, hex);
-}
-
-int
 is_hex(const char *s, size_t n)
 {
 	size_t i;

@@ -28,10 +28,9 @@ void hasher_final(struct hasher *h, char hex[SHA256_HEX]);
 void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX]);
 /* hash of a file's content as hex; 0 or -1 with errno set (no message) */
 int hash_file(const char *path, enum hash_algo algo, char hex[SHA256_HEX]);
-/* hash_file for a regular file whose size a stat just gave: a short read at
- * that size ends it, without the read that would return 0 */
-int hash_file_sized(const char *path, enum hash_algo algo, size_t size, char hex[SHA256_HEX]);
-/* the same for path relative to the directory open as dirfd (or AT_FDCWD) */
+/* hash_file for path relative to the directory open as dirfd (or AT_FDCWD);
+ * for a regular file whose size a stat just gave (else SIZE_MAX), a short
+ * read at that size ends it, without the read that would return 0 */
 int hash_file_at(int dirfd, const char *path, enum hash_algo algo, size_t size,
     char hex[SHA256_HEX]);
 /* 1 when s is exactly n lowercase-or-uppercase hex digits */

@@ -52,14 +52,6 @@ cmpstr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* borrowed: the id of an entry of "packages": activate.json lists ids, a
- * generation's active.json (and an older activate.json) objects with an "id" */
-static const char *
-entry_id(const json_t *v)
-{
-	return json_is_string(v) ? json_string_value(v) : cjson_str(v, "id");
-}
-
 /* returns a new array of the sorted distinct ids of a "packages" array
  * (borrowed strings), in *n; NULL (and *n = 0) when one lacks an id */
 static const char **
@@ -71,7 +63,7 @@ sorted_ids(json_t *arr, size_t *n)
 
 	*n = 0;
 	json_array_foreach(arr, i, v) {
-		if (!(ids[*n] = entry_id(v))) {
+		if (!(ids[*n] = manifest_entry_id(v))) {
 			free(ids);
 			*n = 0;
 			return NULL;
@@ -228,7 +220,7 @@ activate_manifest(const char *mpath)
 	json_array_foreach(arr, i, v) {
 		/* the package's pkginfo.json must hold this id, which begins
 		 * with its name */
-		reqs[n].id = entry_id(v);
+		reqs[n].id = manifest_entry_id(v);
 		if (!reqs[n].id) {
 			fail("packages[%zu] must be a package id (%s)", i, mpath);
 			goto out;

@@ -285,10 +285,9 @@ add_manifest(struct gc *g, const char *path)
 	}
 	if ((id = cjson_str(m, "id")))
 		set_add(&g->archives, id);
-	/* entries are objects with an "id", or (activate.json's) ids */
 	for (l = 0; l < LEN(lists); l++)
 		json_array_foreach(json_object_get(m, lists[l]), i, v)
-			if ((id = json_is_string(v) ? json_string_value(v) : cjson_str(v, "id")))
+			if ((id = manifest_entry_id(v)))
 				set_add(&g->archives, id);
 	json_decref(m);
 }

@@ -311,7 +311,7 @@ cmd_info(int argc, char **argv)
 	ret = 1;
 	prefix = xasprintf("%s/%s", store, id);
 	path = xasprintf("%s/pkginfo.json", prefix);
-	archive = xasprintf("%s/pkgs/%s.tar.zst", store, id);
+	archive = store_archive(store, id);
 	if (fs_exists(path)) {
 		if (!(info = cjson_load(path)))
 			goto out;

@@ -30,6 +30,12 @@ manifest_str(json_t *m, const char *key)
 }
 
 const char *
+manifest_entry_id(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : cjson_str(v, "id");
+}
+
+const char *
 manifest_archive(json_t *m)
 {
 	const char *s = cjson_str(m, "archive"), *store, *id;
@@ -40,7 +46,7 @@ manifest_archive(json_t *m)
 	if (!(store = manifest_str(m, "store")) || !(id = manifest_str(m, "id")))
 		return NULL;
 	/* kept in m, which frees it */
-	p = xasprintf("%s/pkgs/%s.tar.zst", store, id);
+	p = store_archive(store, id);
 	json_object_set_new(m, "archive", json_string(p));
 	free(p);
 	return cjson_str(m, "archive");

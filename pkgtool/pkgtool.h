@@ -119,7 +119,9 @@ char *proc_status_str(int status);
  * STORE/locks/ID.extract.lock, unpack into STORE/tmp/ID.XXXXXX, check its
  * pkginfo.json names ID, and rename into place. 0 or -1 after a message */
 int store_extract(const char *store, const char *id, const char *archive);
-/* archive NULL: STORE/pkgs/ID.tar.zst, where build.ninja has it made */
+/* a new string: STORE/pkgs/ID.tar.zst, where build.ninja has id's archive made */
+char *store_archive(const char *store, const char *id);
+/* archive NULL: store_archive's */
 struct store_req {
 	const char *id, *archive;	/* borrowed */
 };
@@ -486,5 +488,9 @@ const char *manifest_str(json_t *m, const char *key);
  * pkggen wrote names it as "archive"); borrowed from m, or NULL after a
  * message */
 const char *manifest_archive(json_t *m);
+/* borrowed: the id of an entry of a list of packages: an id (activate.json's)
+ * or an object with an "id" (closures, active.json, an older activate.json);
+ * NULL when it is neither */
+const char *manifest_entry_id(const json_t *v);
 
 #endif

@@ -313,6 +313,12 @@ struct node {
 	int state;
 };
 
+char *
+store_archive(const char *store, const char *id)
+{
+	return xasprintf("%s/pkgs/%s.tar.zst", store, id);
+}
+
 /* a node for id, whose archive is STORE/pkgs/ID.tar.zst unless given */
 static struct node *
 node_new(const char *store, const char *id, const char *archive)
@@ -321,7 +327,7 @@ node_new(const char *store, const char *id, const char *archive)
 
 	x->req.id = id;
 	x->req.archive = archive ? archive :
-	    (x->archive = xasprintf("%s/pkgs/%s.tar.zst", store, id));
+	    (x->archive = store_archive(store, id));
 	return x;
 }
 
@@ -631,7 +637,7 @@ store_resolve(const char *store, const char *arg)
 	found = fs_exists(p);
 	free(p);
 	if (!found) {
-		p = xasprintf("%s/pkgs/%s.tar.zst", store, arg);
+		p = store_archive(store, arg);
 		found = fs_exists(p);
 		free(p);
 	}
