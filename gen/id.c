@@ -455,7 +455,7 @@ compute(void *ctx, size_t k, unsigned t)
 	if (r->variant)
 		json_object_set_new_nocheck(o, "variant", json_string_nocheck(r->variant));
 	json_object_set_new_nocheck(o, "version", json_string_nocheck(r->version));
-	cjson_sha256(o, hex);
+	cjson_sha256(o, CJSON_SORTED, hex);
 	json_decref(o);
 	jscratch_end(&ic->js[t]);
 	set_id(g, a, p, arena_strdup(a, hex));

@@ -265,18 +265,19 @@ state(struct gen *g, int dirfd, const char *rel, const char *sig)
 	    (size_t)st.st_size == strtoull(c + n + 1, NULL, 10) ? UNCHANGED : UNKNOWN;
 }
 
-/* write m as the file at (under .pkggen, open as dirfd; write-if-changed unless it is
- * missing or NEW) and log its record "SIG SIZE" as rel; 0 or -1. out holds
+/* write m (as cjson_dump_buf's flags dump say) as the file at (under .pkggen,
+ * open as dirfd; write-if-changed unless it is missing or NEW) and log its
+ * record "SIG SIZE" as rel; 0 or -1. out holds
  * the text (its memory is used again by the caller's next manifest). */
 static int
 write_signed(struct gen *g, int dirfd, struct arena *a, struct cache_log *log, const char *rel,
-    const char *at, const char *sig, enum state st, json_t *m, int compact, struct buf *out)
+    const char *at, const char *sig, enum state st, json_t *m, int dump, struct buf *out)
 {
 	char pbuf[1024], size[24], *path = CAT_INTO(pbuf, g->builddir, "/.pkggen/", at);
 	int r;
 
 	buf_reset(out);
-	cjson_dump_buf(m, !compact, out);
+	cjson_dump_buf(m, dump, out);
 	/* a new file is opened relative to .pkggen: a shorter path walk */
 	r = st == NEW ? fs_write_new_at(dirfd, at, path, out->s, out->len) :
 	    st == MISSING ? fs_write_atomic_flags(path, out->s, out->len, 0) :
@@ -311,7 +312,7 @@ write_pkg(void *ctx, size_t i, unsigned t)
 	if (st != UNCHANGED) {
 		jscratch_begin(&w->js[t]);
 		if (write_signed(g, w->dirfd, &g->ta[t], &w->log[t], rel, at, sig, st,
-		    pkg_manifest(g, &g->ta[t], p), 0, &w->out[t]) < 0)
+		    pkg_manifest(g, &g->ta[t], p), CJSON_SORTED, &w->out[t]) < 0)
 			w->failed = 1;
 		jscratch_end(&w->js[t]);
 	}
@@ -355,9 +356,10 @@ write_activate(struct gen *g, int dirfd, struct cache_log *log)
 	json_object_set_new_nocheck(act, "builddir", json_string_nocheck(g->builddir));
 	json_object_set_new_nocheck(act, "packages", pkgs);
 	json_object_set_new_nocheck(act, "store", json_string_nocheck(g->store));
-	/* compact: one entry per package (`jq . activate.json` shows it
-	 * indented) */
-	r = write_signed(g, dirfd, &g->a, log, "activate.json", "activate.json", sig, st, act, 1, &out);
+	/* compact, as the package manifests: one entry per package (`jq .
+	 * activate.json` shows it indented) */
+	r = write_signed(g, dirfd, &g->a, log, "activate.json", "activate.json", sig, st, act,
+	    CJSON_SORTED, &out);
 	buf_release(&out);
 	return r;
 }

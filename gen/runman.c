@@ -238,7 +238,7 @@ run_manifest(struct gen *g, struct pipeline *pl, const struct point *pt, struct 
 	json_object_set_new(m, "ppn", e->ppn ? json_string(e->ppn) : json_null());
 	json_object_set_new(m, "mpi", json_boolean(r->mpi));
 	json_object_set_new(m, "after", after);
-	cjson_sha256(m, hex);
+	cjson_sha256(m, 0, hex);
 	json_object_set_new(m, "config_hash", json_string(hex));
 	map_release(vars);
 	return m;

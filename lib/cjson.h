@@ -10,14 +10,21 @@
 
 /* returns a new string: v as canonical JSON (sorted keys, no spaces, UTF-8 kept) */
 char *cjson_dump(const json_t *v);
-/* SHA-256 hex of cjson_dump(v) */
-void cjson_sha256(const json_t *v, char hex[SHA256_HEX]);
+/* SHA-256 hex of cjson_dump(v); dump as in cjson_dump_buf's flags */
+void cjson_sha256(const json_t *v, int dump, char hex[SHA256_HEX]);
 /* returns a new string: v as indented JSON with sorted keys and a final newline
  * (the form of every JSON file pkgtool writes) */
 char *cjson_pretty(const json_t *v);
-/* append v to b: cjson_pretty's text when pretty, else cjson_dump's. An
- * object whose keys were added in sorted order is written faster. */
-void cjson_dump_buf(const json_t *v, int pretty, struct buf *b);
+/* how cjson_dump_buf writes */
+enum cjson_dump {
+	CJSON_PRETTY = 1 << 0,	/* cjson_pretty's text, else cjson_dump's */
+	CJSON_SORTED = 1 << 1,	/* the caller added every object's keys in sorted
+				 * order: written as they are, unchecked (a build
+				 * with sanitizers checks, and stops on a bug) */
+};
+/* append v to b, flags as above. An object whose keys were added in sorted
+ * order is written faster (checked first, unless CJSON_SORTED). */
+void cjson_dump_buf(const json_t *v, int flags, struct buf *b);
 /* load a JSON file; returns a new reference or NULL after printing
  * "PATH:LINE:COL: what" through fail() */
 json_t *cjson_load(const char *path);

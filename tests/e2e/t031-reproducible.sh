@@ -187,4 +187,4 @@ $sums1
 $(sums)"
 pkggen -R "$R" -B "$B" --jobs 2 hello tb >/dev/null
 [ "$(ids)" = "$ids1" ] || fail "--jobs 2 gave other ids"
-assert_contains "$(cat "$B"/.pkggen/pkg/tb--*.json)" '"jobs": 2'
+assert_contains "$(cat "$B"/.pkggen/pkg/tb--*.json)" '"jobs":2'
