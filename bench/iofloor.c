@@ -14,6 +14,9 @@
  *
  * REPO holds pNNNNN/package.yaml and pNNNNN/files/ (gen-scale's layout);
  * TEMPLATE is a build directory pkggen made from it; OUT must not exist.
+ * A directory of TEMPLATE marked as the top of directory trees (chattr +T,
+ * which pkggen sets on .pkggen where ext4 has it) is marked in OUT too,
+ * before anything is made in it, so that the files land where pkggen's do.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,9 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
 
 #define MAXTHREADS 16
 
@@ -36,6 +43,7 @@ struct file {
 
 static const char *repo, *out;
 static char **pkgs, **dirs;
+static unsigned char *topdirs;	/* dirs[i] is marked +T */
 static struct file *files;
 static size_t npkgs, ndirs, nfiles, biggest;
 static atomic_size_t next;
@@ -78,6 +86,30 @@ ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* FS_TOPDIR_FL of the directory at path (get, or set when set is 1); the
+ * flag, or 0 where the file system has none */
+static int
+topdir_flag(const char *path, int set)
+{
+	int f = 0, fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("cannot open", path);
+#if defined(FS_IOC_GETFLAGS) && defined(FS_TOPDIR_FL)
+	if (ioctl(fd, FS_IOC_GETFLAGS, &f) < 0)
+		f = 0;
+	else if (set && !(f & FS_TOPDIR_FL)) {
+		f |= FS_TOPDIR_FL;
+		ioctl(fd, FS_IOC_SETFLAGS, &f);
+	}
+	f &= FS_TOPDIR_FL;
+#else
+	(void)set;
+#endif
+	close(fd);
+	return f;
+}
+
 /* TEMPLATE's directories (parents first) and regular files, untimed */
 static void
 scan(const char *top, const char *rel)
@@ -101,6 +133,8 @@ scan(const char *top, const char *rel)
 			die("cannot stat", path);
 		if (S_ISDIR(st.st_mode)) {
 			dirs = grow(dirs, ndirs, sizeof(*dirs));
+			topdirs = grow(topdirs, ndirs, sizeof(*topdirs));
+			topdirs[ndirs] = topdir_flag(path, 0) != 0;
 			dirs[ndirs++] = strdup(sub);
 			scan(top, sub);
 		} else if (S_ISREG(st.st_mode)) {
@@ -244,6 +278,8 @@ main(int argc, char **argv)
 		PATHF(path, "%s/%s", out, dirs[i]);
 		if (mkdir(path, 0755) < 0)
 			die("cannot make", path);
+		if (topdirs[i])
+			topdir_flag(path, 1);
 	}
 	run(threads, writer, data);
 	t2 = ms();

@@ -398,6 +398,22 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 	int ret = 0;
 	char *dir, *newdir = NULL, *top;
 
+	/* manifests are looked at relative to .pkggen: a shorter path walk */
+	top = xasprintf("%s/.pkggen", g->builddir);
+	if (fs_mkdirs(top, 0755) < 0) {
+		free(top);
+		return -1;
+	}
+	w.dirfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.dirfd < 0) {
+		fail("open %s:", top);
+		free(top);
+		return -1;
+	}
+	free(top);
+	/* a new build directory's manifests go to a block group of their
+	 * own on ext4, away from files removed there lately (fs_topdir) */
+	fs_topdir(w.dirfd);
 	dir = xasprintf("%s/.pkggen/fetch", g->builddir);
 	ret |= fs_mkdirs(dir, 0755);
 	free(dir);
@@ -419,21 +435,11 @@ manifest_write_all(struct gen *g, void (*beside)(void *arg), void *arg)
 		ret |= fs_mkdirs(dir, 0755);
 	}
 	if (ret) {
+		close(w.dirfd);
 		free(dir);
 		free(newdir);
 		return -1;
 	}
-	/* manifests are looked at relative to .pkggen: a shorter path walk */
-	top = xasprintf("%s/.pkggen", g->builddir);
-	w.dirfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w.dirfd < 0) {
-		fail("open %s:", top);
-		free(top);
-		free(dir);
-		free(newdir);
-		return -1;
-	}
-	free(top);
 
 	for (i = 0; i < g->norder; i++) {
 		const struct pkg *p = g->order[i];

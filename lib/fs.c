@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
 
 #include "buf.h"
 #include "fs.h"
@@ -480,4 +484,32 @@ out:
 	if (close(out) < 0 && ret == 0)
 		ret = fail("close %s:", dst);
 	return ret;
+}
+
+/*
+ * With the flag, ext4's Orlov allocator puts each directory made in fd in a
+ * block group with few directories and many free inodes, instead of next to
+ * fd, and that directory's files follow it. Without a journal, ext4 makes a
+ * new inode by scanning past every inode freed near it in the last minutes
+ * (a removed build, a test suite's temp dirs), which made each file in
+ * such a group several times slower to create: pkggen's 10,000 manifests
+ * took 0.6-2.6 s in place of 0.2 s just after a few thousand files were
+ * removed.
+ * pkgtool marks env/ (each generation leaves its group) and pkggen .pkggen
+ * (each new build directory's manifests do). Another file system, or a
+ * directory we do not own, is left alone.
+ */
+void
+fs_topdir(int fd)
+{
+#if defined(FS_IOC_GETFLAGS) && defined(FS_TOPDIR_FL)
+	int f = 0;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &f) == 0 && !(f & FS_TOPDIR_FL)) {
+		f |= FS_TOPDIR_FL;
+		ioctl(fd, FS_IOC_SETFLAGS, &f);
+	}
+#else
+	(void)fd;
+#endif
 }

@@ -35,6 +35,10 @@ int fs_mkdirs(const char *path, mode_t mode);
 int fs_mkparent(const char *path);
 /* rm -rf (does not follow symlinks); 0 or -1 with a message; a missing path is 0 */
 int fs_rmtree(const char *path);
+/* mark the directory fd as the top of unrelated directory trees (chattr +T)
+ * where ext4 supports it, so that each directory made in it goes to a block
+ * group of its own; elsewhere nothing happens */
+void fs_topdir(int fd);
 /* 1 when path exists (lstat), else 0 */
 int fs_exists(const char *path);
 /* 1 when path is a directory (stat), else 0 */

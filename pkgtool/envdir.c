@@ -12,10 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#endif
 
 #include "buf.h"
 #include "cjson.h"
@@ -168,32 +164,6 @@ scan(struct envdir *e, int clean)
 	return 0;
 }
 
-/*
- * Mark directory fd as the top of unrelated directory trees (chattr +T),
- * where ext4 supports it: its Orlov allocator then puts each directory made
- * in it in a block group of its own, with few directories and many free
- * inodes, instead of next to it. env/ is marked, so each new generation
- * leaves env/'s group: it may be full of inodes freed in the last minutes
- * (a test suite's temp dirs, a removed build), and without a journal ext4
- * scans past every one of them for each new inode, which made each of a
- * generation's thousands of symlinks several times slower. Elsewhere
- * (another file system, not the owner) nothing happens.
- */
-static void
-topdir(int fd)
-{
-#if defined(FS_IOC_GETFLAGS) && defined(FS_TOPDIR_FL)
-	int f = 0;
-
-	if (ioctl(fd, FS_IOC_GETFLAGS, &f) == 0 && !(f & FS_TOPDIR_FL)) {
-		f |= FS_TOPDIR_FL;
-		ioctl(fd, FS_IOC_SETFLAGS, &f);
-	}
-#else
-	(void)fd;
-#endif
-}
-
 int
 envdir_open(struct envdir *e, const char *builddir, const char *store, int flags)
 {
@@ -215,7 +185,7 @@ envdir_open(struct envdir *e, const char *builddir, const char *store, int flags
 	if (e->fd < 0)
 		return fail("open %s:", e->dir);
 	if (!(flags & ENVDIR_READ))
-		topdir(e->fd);
+		fs_topdir(e->fd);
 	lockpath = xasprintf("%s/.lock", e->dir);
 	e->lock = fs_lock(lockpath, flags & ENVDIR_READ ? LOCK_SH : LOCK_EX);
 	if (e->lock < 0) {
@@ -530,7 +500,7 @@ make_generation(struct envdir *e, const struct genpkg *pkgs, size_t n, long gen,
 	}
 	/* its bin/ lib/ share/... each in a block group of their own: the
 	 * threads that fill them seldom wait for one another */
-	topdir(genfd);
+	fs_topdir(genfd);
 	step_point("mkdir .gen-N.tmp");
 	memset(&fj, 0, sizeof(fj));
 	fj.e = e;
