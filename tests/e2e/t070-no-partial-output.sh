@@ -10,7 +10,7 @@
 # rewrites no manifest. A new build directory's manifests appear all at once
 # (.pkggen/pkg.new renamed): a dead run's pkg.new is dropped, and on a full
 # disk pkggen stops at the first failures, saying so, and leaves no pkg.new
-# and no build.ninja.
+# and no build.ninja. On ext4, .pkggen is marked chattr +T.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -38,6 +38,16 @@ run run_ninja "$B"
 $out"
 good=$(state)
 assert_contains "$good" ".pkggen/pkg/a--"
+# on ext4, .pkggen is marked as the top of directory trees (chattr +T), so that
+# a new build directory's manifests go to a block group of their own, away
+# from files removed lately (doc/manifests.md)
+if [ "$(stat -f -c %T "$B" 2>/dev/null)" = ext2/ext3 ] &&
+	attrs=$(lsattr -d "$B/.pkggen" 2>/dev/null); then
+	case ${attrs%% *} in
+	*T*) ;;
+	*) fail ".pkggen is not marked +T on ext4: $attrs" ;;
+	esac
+fi
 
 # pkggen again on the same input: no manifest rewritten (write-if-changed);
 # build.ninja is replaced (its mtime must move past the inputs' for Ninja)
