@@ -49,12 +49,13 @@ sorted(const json_t *v)
 static size_t
 order_flags(const json_t *v, int dump, size_t flags)
 {
+	if (dump & CJSON_SORTED) {
 #ifdef __SANITIZE_ADDRESS__
-	if ((dump & CJSON_SORTED) && !sorted(v))
-		fatal("bug: a JSON object promised in sorted order is not");
+		if (!sorted(v))
+			fatal("bug: a JSON object promised in sorted order is not");
 #endif
-	if (dump & CJSON_SORTED)
 		return flags;
+	}
 	return sorted(v) ? flags : flags | JSON_SORT_KEYS;
 }
 

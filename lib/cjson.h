@@ -22,9 +22,10 @@ enum cjson_dump {
 				 * order: written as they are, unchecked (a build
 				 * with sanitizers checks, and stops on a bug) */
 };
-/* append v to b, flags as above. An object whose keys were added in sorted
- * order is written faster (checked first, unless CJSON_SORTED). */
-void cjson_dump_buf(const json_t *v, int flags, struct buf *b);
+/* append v to b as dump (enum cjson_dump flags) says. An object whose keys
+ * were added in sorted order is written faster (checked first, unless
+ * CJSON_SORTED). */
+void cjson_dump_buf(const json_t *v, int dump, struct buf *b);
 /* load a JSON file; returns a new reference or NULL after printing
  * "PATH:LINE:COL: what" through fail() */
 json_t *cjson_load(const char *path);
