@@ -20,24 +20,40 @@ _slurm_pids=""
 slurm_exit() {
 	_rc0=$?
 	set +eu
-	[ -f "$B/.pkggen/pipeline.json" ] && "$BIN/pkgtool" kill "$B" >/dev/null 2>&1
+	# each step bounded: a stuck controller must not hold the suite
+	[ -f "$B/.pkggen/pipeline.json" ] && timeout 60 "$BIN/pkgtool" kill "$B" >/dev/null 2>&1
 	# slurmstepd outlives slurmd: end the jobs first
-	scancel --quiet --full -u root >/dev/null 2>&1
+	timeout 15 scancel --quiet --full -u root >/dev/null 2>&1
 	_w=0
-	while [ -n "$(squeue -h 2>/dev/null)" ] && [ "$_w" -lt 30 ]; do
+	while [ -n "$(timeout 15 squeue -h 2>/dev/null)" ] && [ "$_w" -lt 30 ]; do
 		sleep 0.1
 		_w=$((_w + 1))
 	done
 	for _p in $_slurm_pids; do
 		kill "$_p" 2>/dev/null
 	done
+	_w=0
 	for _p in $_slurm_pids; do
+		while kill -0 "$_p" 2>/dev/null && [ "$_w" -lt 100 ]; do
+			sleep 0.1
+			_w=$((_w + 1))
+		done
+		kill -9 "$_p" 2>/dev/null
 		wait "$_p" 2>/dev/null
 	done
 	(exit "$_rc0")
 	_cleanup
 }
 trap slurm_exit EXIT
+# what Slurm says about its jobs and nodes, for a failure's message
+slurm_state() {
+	printf '\n--- squeue\n'
+	timeout 15 squeue -a 2>&1
+	printf -- '--- sinfo\n'
+	timeout 15 sinfo -N 2>&1
+	printf -- '--- slurmctld.log (end)\n'
+	tail -n 30 "$S/log/slurmctld.log" 2>&1
+}
 
 mungekey -c -k "$S/munge.key" >/dev/null 2>&1 || mungekey -c -f -k "$S/munge.key"
 chmod 400 "$S/munge.key"
@@ -143,9 +159,10 @@ run run_ninja "$B" all
 [ "$rc" = 0 ] || fail "ninja failed: $out"
 expect_fail 1 pkgtool -B "$B" start web
 assert_contains "$out" "the slurm launcher runs inside an allocation"
-run salloc -N 3 sh -c "ninja -C '$B' start && pkgtool -B '$B' status &&
+# (salloc waits for nodes as long as it takes: bounded here, 124 when hit)
+run timeout 120 salloc -N 3 sh -c "ninja -C '$B' start && pkgtool -B '$B' status &&
 	ninja -C '$B' stop && { pkgtool -B '$B' status || true; }"
-[ "$rc" = 0 ] || fail "the run in an allocation failed ($rc): $out"
+[ "$rc" = 0 ] || fail "the run in an allocation failed ($rc): $out$(slurm_state)"
 assert_contains "$out" "started web on n1 (pgid"
 assert_contains "$out" "n3 (pgid"
 assert_contains "$out" "n2: ran on n2 in job"
@@ -162,8 +179,8 @@ done
 
 # an allocation that ends with the service running takes it along: stop,
 # status and start from outside it know (srun --jobid reaches a live one)
-run salloc -N 3 ninja -C "$B" start
-[ "$rc" = 0 ] || fail "ninja start in an allocation failed ($rc): $out"
+run timeout 120 salloc -N 3 ninja -C "$B" start
+[ "$rc" = 0 ] || fail "ninja start in an allocation failed ($rc): $out$(slurm_state)"
 job=$(sed -n 's/.*"job": "\([0-9]*\)".*/\1/p' "$B/run/web/hosts.json")
 [ -n "$job" ] || fail "hosts.json records no job: $(cat "$B/run/web/hosts.json")"
 # (Slurm ends a job's steps as it goes: give it a moment)
@@ -175,10 +192,10 @@ for g in $(sed -n 's/.*"pgid": \([0-9]*\).*/\1/p' "$B/run/web/hosts.json"); do
 		_w=$((_w + 1))
 	done
 done
-expect_fail 1 pkgtool -B "$B" status web
+expect_fail 1 timeout 60 pkgtool -B "$B" status web
 assert_contains "$out" "web  n1  stopped (Slurm job $job is over)"
-run pkgtool -B "$B" stop
-[ "$rc" = 0 ] || fail "stop after the allocation ended failed: $out"
+run timeout 60 pkgtool -B "$B" stop
+[ "$rc" = 0 ] || fail "stop after the allocation ended failed: $out$(slurm_state)"
 assert_contains "$out" "web: Slurm job $job is over, and its steps with it"
 [ -f "$B/run/web/hosts.json" ] && fail "stop left hosts.json"
 
@@ -193,7 +210,7 @@ job=$(printf '%s\n' "$out" | sed -n 's/.*as Slurm job \([0-9]*\) .*/\1/p')
 grep -q "^#SBATCH --nodelist=n1,n2" "$B/run/submit.sh" || fail "submit.sh: $(cat "$B/run/submit.sh")"
 _w=0
 while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; do
-	[ "$_w" -lt 300 ] || fail "job $job still runs after 30 s: $(cat "$B/run/submit-$job.log")"
+	[ "$_w" -lt 300 ] || fail "job $job still runs after 30 s: $(cat "$B/run/submit-$job.log")$(slurm_state)"
 	sleep 0.1
 	_w=$((_w + 1))
 done
