@@ -241,6 +241,45 @@ in_active() {
 	sh -c '. "$1/env/active/env.sh" && shift && exec "$@"' sh "$_b" "$@"
 }
 
+# free_ports N: prints P such that ports P..P+N-1 on 127.0.0.1 are free
+# just now, for servers that must be told their port (a Slurm controller
+# and its nodes, redis). P is below the kernel's ephemeral range, where a
+# client connection of a test running beside this one could hold a port
+# and the server's bind would fail with "Address already in use".
+free_ports() {
+	need python3
+	python3 - "$1" "$$" <<'PY'
+import socket
+import sys
+
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+lo = 10000
+hi = max(lo + 64 * n, low - n)
+slots = (hi - lo) // n
+for k in range(200):
+    p = lo + (seed * 7919 + k * 104729) % slots * n
+    socks, ok = [], True
+    try:
+        for i in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", p + i))
+    except OSError:
+        ok = False
+    for s in socks:
+        s.close()
+    if ok:
+        print(p)
+        sys.exit(0)
+sys.exit("free_ports: no %d free ports in a row on 127.0.0.1 in %d-%d" % (n, lo, hi))
+PY
+}
+
 # start_http DIR: serve DIR on 127.0.0.1 (a free port, in $HTTP_PORT) until the test ends
 start_http() {
 	need python3

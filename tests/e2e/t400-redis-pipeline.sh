@@ -25,16 +25,8 @@ life_exit() {
 }
 trap life_exit EXIT
 
-# a port of this test's own, free on 127.0.0.1 (nothing there refuses us)
-PORT=$((20000 + $$ % 20000))
-i=0
-while :; do
-	o=$(timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping 2>&1 </dev/null || true)
-	case $o in *"Connection refused"*) break ;; esac
-	PORT=$((PORT + 1))
-	i=$((i + 1))
-	[ $i -lt 20 ] || skip "no free port near $PORT"
-done
+# a port of this test's own, free on 127.0.0.1
+PORT=$(free_ports 1) || skip "no free port on 127.0.0.1"
 rcli() {
 	redis-cli -h 127.0.0.1 -p "$PORT" "$@"
 }

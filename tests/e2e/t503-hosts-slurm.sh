@@ -62,7 +62,9 @@ munged -F --force --socket="$S/munge.sock" --key-file="$S/munge.key" \
 	</dev/null >"$S/log/munged.out" 2>&1 &
 _slurm_pids="$_slurm_pids $!"
 H=$(hostname -s)
-port=$((20000 + $$ % 10000 * 4))
+# the controller and three nodes: ports of their own, below the ephemeral
+# range (a port a client connection holds makes slurmctld exit at once)
+port=$(free_ports 4) || fail "no free ports for Slurm"
 cat >"$SLURM_CONF" <<EOF
 ClusterName=pkgtool-t503
 SlurmctldHost=$H(127.0.0.1)
